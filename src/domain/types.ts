@@ -1,0 +1,157 @@
+/**
+ * Glossary types (see ../shared/DESIGN.md). Every time is epoch milliseconds (a number) inside
+ * hooklane; the API layer turns them into ISO-8601 strings. Every tenant-owned row carries tenant_id.
+ *
+ * tenant      one customer of the platform; owns webhooks, sources, events
+ * api key     a bearer secret; platform admin (tenant_id null) or tenant key with a role
+ * event type  a registered name like `user.created`, optional JSON Schema for its `data`
+ * event       one thing that happened: {id, type, timestamp, data}; immutable, idempotent on id
+ * webhook     an outbound subscription: URL, event filter, secret(s), retry policy, limits
+ * delivery    one event owed to one webhook; the unit of the queue
+ * attempt     one HTTP request of a delivery
+ * source      an inbound URL with a verification rule
+ * lease       a worker's time-limited claim on a delivery
+ */
+
+export type EpochMs = number;
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export type TenantRole = 'admin' | 'editor' | 'viewer';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  metadata: JsonObject;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface ApiKey {
+  id: string;
+  /** null for a platform admin key */
+  tenant_id: string | null;
+  /** 'platform' only when tenant_id is null */
+  role: TenantRole | 'platform';
+  name: string;
+  /** hex SHA-256 of the full key */
+  key_hash: string;
+  /** first characters of the key, safe to show (`hl_ab12…`) */
+  key_prefix: string;
+  created_at: EpochMs;
+  last_used_at: EpochMs | null;
+}
+
+export interface EventType {
+  name: string;
+  description: string;
+  /** JSON Schema for the event's `data`, or null */
+  schema: JsonObject | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface RetryPolicy {
+  max_attempts: number;
+  initial_delay_ms: number;
+  backoff_multiplier: number;
+  max_delay_ms: number;
+}
+
+export interface WebhookSecret {
+  /** `whsec_` + base64 */
+  secret: string;
+  /** null for the current secret; a rotated-out secret signs until this time */
+  expires_at: EpochMs | null;
+}
+
+/** `envelope` = hooklane's JSON {id,type,timestamp,data}; `raw` = an inbound source's original bytes */
+export type PayloadFormat = 'envelope' | 'raw';
+
+export interface Webhook {
+  id: string;
+  tenant_id: string;
+  url: string;
+  /** filters: exact type, trailing `.*` prefix, or `*` */
+  events: string[];
+  description: string;
+  active: boolean;
+  paused: boolean;
+  disabled_reason: string | null;
+  headers: Record<string, string>;
+  retry_policy: RetryPolicy;
+  timeout_ms: number;
+  max_in_flight: number;
+  rate_limit_per_s: number | null;
+  payload_format: PayloadFormat;
+  metadata: JsonObject;
+  /** current first, then rotated-out secrets still in their grace period */
+  secrets: WebhookSecret[];
+  /** set for `hooklane listen` listener webhooks: deliveries are pushed over a stream, not POSTed */
+  listener_id: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface Event {
+  tenant_id: string;
+  id: string;
+  type: string;
+  timestamp: EpochMs;
+  data: Json;
+  /** the exact JSON envelope bytes sent to webhooks, serialised once at ingest */
+  payload: string;
+  idempotency_key: string | null;
+  source_id: string | null;
+  /** inbound only: the provider's original body and content type, for `payload_format: raw` */
+  raw_body: Buffer | null;
+  raw_content_type: string | null;
+  /** inbound only: the request's non-secret headers */
+  source_headers: Record<string, string> | null;
+  created_at: EpochMs;
+}
+
+export type DeliveryStatus = 'pending' | 'delivering' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Delivery {
+  tenant_id: string;
+  id: string;
+  event_id: string;
+  webhook_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  /** attempts made so far */
+  attempts: number;
+  next_attempt_at: EpochMs;
+  lease_owner: string | null;
+  lease_expires_at: EpochMs | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+  completed_at: EpochMs | null;
+}
+
+/** how one attempt failed, for stats and metrics */
+export type ErrorClass = 'timeout' | 'connect' | 'redirect' | '4xx' | '5xx' | 'blocked' | 'other';
+
+export interface Attempt {
+  tenant_id: string;
+  id: string;
+  delivery_id: string;
+  event_id: string;
+  webhook_id: string;
+  /** 1-based */
+  attempt_number: number;
+  started_at: EpochMs;
+  duration_ms: number;
+  url: string;
+  /** request headers as sent, minus signatures */
+  request_headers: Record<string, string>;
+  response_status: number | null;
+  /** first 4 KiB of the response body */
+  response_body: string | null;
+  error: string | null;
+  error_class: ErrorClass | null;
+  succeeded: boolean;
+}
