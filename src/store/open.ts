@@ -1,0 +1,27 @@
+import type { Config } from '../config/index.js';
+import type { Store } from './types.js';
+
+export interface OpenStoreOptions {
+  databaseUrl: string;
+  sqliteSynchronous?: Config['sqliteSynchronous'];
+  pgPoolSize?: number;
+  /** PostgreSQL only: use this schema (created if missing); tests use one per file */
+  pgSchema?: string;
+}
+
+/**
+ * Chooses the engine from the URL. Engines are imported lazily so a SQLite deployment never loads
+ * pg and vice versa. Migrations are NOT applied here: call store.migrate().
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  const url = opts.databaseUrl;
+  if (url.startsWith('sqlite:')) {
+    const { openSqliteStore } = await import('./sqlite/index.js');
+    return openSqliteStore({ path: url.slice('sqlite:'.length), synchronous: opts.sqliteSynchronous ?? 'NORMAL' });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgresStore } = await import('./postgres/index.js');
+    return openPostgresStore({ url, poolSize: opts.pgPoolSize ?? 10, schema: opts.pgSchema });
+  }
+  throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}`);
+}

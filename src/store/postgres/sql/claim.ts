@@ -1,0 +1,119 @@
+import type pg from 'pg';
+import type { ClaimOptions, ClaimedDelivery } from '../../types.js';
+import type { Webhook } from '../../../domain/types.js';
+import type { DeliveryRow, WebhookRow } from '../../kysely/database.js';
+import { toDelivery, toWebhook } from '../../kysely/rows.js';
+
+/**
+ * claim: one statement takes a batch of due deliveries and sets this worker's lease on them.
+ *
+ * 1. `due` reads the claim index (deliveries_claim) in due order — pending rows by next_attempt_at,
+ *    leased rows by lease expiry — keeping rows of active, unpaused, not excluded webhooks, and
+ *    stops after a window of `window` rows. No locks yet.
+ * 2. `fair` keeps at most perWebhookLimit rows per webhook from that window, so one webhook's
+ *    backlog does not fill the whole batch (fairness as far as the window reaches: a window of
+ *    4 × limit rows).
+ * 3. `locked` locks them with FOR UPDATE SKIP LOCKED, oldest due first, up to `limit`: a row another
+ *    worker is claiming right now is skipped, not waited for, and a row another worker claimed and
+ *    committed since step 1 fails the re-checked condition. So concurrent claimers never get the
+ *    same row. The condition is spelled as an OR here, not as the claim index's expression: with
+ *    the index expression the planner hashes the whole claim index (200,000 due rows) to join 400
+ *    rows, instead of 400 primary key probes.
+ * 4. The UPDATE sets the lease (now + the webhook's timeout + margin) and returns what the worker
+ *    needs to send: the delivery, its event's payload bytes and its webhook.
+ *
+ * Sent as an unnamed statement, so it is planned with the actual batch sizes every time. Measured
+ * on 1,000,000 deliveries (200,000 due, 100 webhooks), claiming 200: custom plan 9 ms (1.5 ms of
+ * it planning); a cached generic plan, not knowing the LIMITs, picks the hash join: 133 ms.
+ */
+const WINDOW_FACTOR = 4;
+
+const CLAIMABLE_AT = `CASE WHEN d.status = 'pending' THEN d.next_attempt_at ELSE d.lease_expires_at END`;
+
+export const CLAIM_SQL = `
+WITH due AS MATERIALIZED (
+  SELECT d.tenant_id, d.id, d.webhook_id, ${CLAIMABLE_AT} AS due_at
+  FROM deliveries d
+  JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+  WHERE d.status IN ('pending', 'delivering')
+    AND ${CLAIMABLE_AT} <= $1
+    AND w.active = 1 AND w.paused = 0
+    AND d.webhook_id <> ALL ($4::text[])
+  ORDER BY ${CLAIMABLE_AT}
+  LIMIT $5
+),
+fair AS (
+  SELECT tenant_id, id, due_at
+  FROM (SELECT due.*, row_number() OVER (PARTITION BY tenant_id, webhook_id ORDER BY due_at) AS rank FROM due) ranked
+  WHERE rank <= $6
+),
+locked AS (
+  SELECT d.tenant_id, d.id, f.due_at
+  FROM fair f
+  JOIN deliveries d ON d.tenant_id = f.tenant_id AND d.id = f.id
+  WHERE (d.status = 'pending' AND d.next_attempt_at <= $1) OR (d.status = 'delivering' AND d.lease_expires_at <= $1)
+  ORDER BY f.due_at
+  LIMIT $7
+  FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE deliveries d
+SET status = 'delivering', lease_owner = $2, lease_expires_at = $1 + w.timeout_ms + $3, updated_at = $1
+FROM locked l, webhooks w, events e
+WHERE d.tenant_id = l.tenant_id AND d.id = l.id
+  AND w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+  AND e.tenant_id = d.tenant_id AND e.id = d.event_id
+RETURNING l.due_at, d.*, row_to_json(w.*) AS webhook,
+  e.type AS event_type_name, e.payload AS event_payload, e.raw_body AS event_raw_body,
+  e.raw_content_type AS event_raw_content_type, e.source_id AS event_source_id`;
+
+/** the parameters of CLAIM_SQL, also used to EXPLAIN it */
+export function claimParams(opts: ClaimOptions): unknown[] {
+  const window = opts.perWebhookLimit >= opts.limit ? opts.limit : opts.limit * WINDOW_FACTOR;
+  return [
+    opts.now,
+    opts.workerId,
+    opts.leaseMarginMs,
+    opts.excludeWebhookIds,
+    window,
+    opts.perWebhookLimit,
+    opts.limit,
+  ];
+}
+
+interface ClaimRow extends DeliveryRow {
+  due_at: number;
+  webhook: WebhookRow;
+  event_type_name: string;
+  event_payload: string;
+  event_raw_body: Buffer | null;
+  event_raw_content_type: string | null;
+  event_source_id: string | null;
+}
+
+export async function claim(pool: pg.Pool, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (opts.limit <= 0) return [];
+  const { rows } = await pool.query<ClaimRow>(CLAIM_SQL, claimParams(opts));
+  // RETURNING has no order: restore oldest-due-first. Webhooks are parsed once per claim.
+  rows.sort((a, b) => a.due_at - b.due_at);
+  const webhooks = new Map<string, Webhook>();
+  return rows.map((row) => {
+    const key = `${row.tenant_id}\u0000${row.webhook_id}`;
+    let webhook = webhooks.get(key);
+    if (webhook === undefined) {
+      webhook = toWebhook(row.webhook);
+      webhooks.set(key, webhook);
+    }
+    return {
+      delivery: toDelivery(row),
+      event: {
+        id: row.event_id,
+        type: row.event_type_name,
+        payload: row.event_payload,
+        raw_body: row.event_raw_body,
+        raw_content_type: row.event_raw_content_type,
+        source_id: row.event_source_id,
+      },
+      webhook,
+    };
+  });
+}

@@ -1,0 +1,26 @@
+import type pg from 'pg';
+import type { QueueDepth } from '../../types.js';
+
+/**
+ * depth: queue gauges for metrics and health. One pass over the claim index, which holds exactly
+ * the pending and delivering rows (never the terminal ones that make up most of the table).
+ */
+const SQL = `
+SELECT
+  count(*) FILTER (WHERE status = 'pending') AS pending,
+  count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1) AS due,
+  min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1) AS oldest_due_at,
+  count(*) FILTER (WHERE status = 'delivering') AS delivering
+FROM deliveries
+WHERE status IN ('pending', 'delivering')`;
+
+export async function depth(pool: pg.Pool, now: number): Promise<QueueDepth> {
+  const { rows } = await pool.query<QueueDepth>({ name: 'hooklane_depth', text: SQL, values: [now] });
+  const row = rows[0];
+  return {
+    pending: row?.pending ?? 0,
+    due: row?.due ?? 0,
+    oldest_due_at: row?.oldest_due_at ?? null,
+    delivering: row?.delivering ?? 0,
+  };
+}

@@ -1,0 +1,223 @@
+import type pg from 'pg';
+import { newId } from '../../../domain/ids.js';
+import { matchesFilter } from '../../../domain/event-filter.js';
+import type { Event } from '../../../domain/types.js';
+import type { IngestInput, IngestResult } from '../../types.js';
+import type { EventRow } from '../../kysely/database.js';
+import { toEvent } from '../../kysely/rows.js';
+
+/**
+ * ingest: the transactional outbox. Events and their deliveries are written by ONE statement, so an
+ * accepted event is never stored without its deliveries, and the batch costs two round trips:
+ *
+ * 1. read the tenants' webhooks and fan out in JS with the domain's matchesFilter;
+ * 2. insert the events with ON CONFLICT DO NOTHING (both unique keys: (tenant, id) and
+ *    (tenant, idempotency_key)), insert deliveries only for the events that were really inserted
+ *    and whose webhook still exists, and pg_notify the other processes — delivered at commit, and
+ *    only if a delivery was created.
+ *
+ * Duplicates are races between api processes too: when another process inserts the same event id
+ * concurrently, PostgreSQL makes our INSERT wait for its commit and then skip the row; the original
+ * is then read back (a third round trip, only for batches with duplicates). Duplicates inside one
+ * batch are resolved here first: the later input is a duplicate of the earlier one.
+ */
+const WEBHOOKS_SQL = `SELECT tenant_id, id, events, active FROM webhooks WHERE tenant_id = ANY ($1::text[])`;
+
+const INSERT_SQL = `
+WITH ev AS (
+  INSERT INTO events (tenant_id, id, type, timestamp, payload, idempotency_key, source_id, raw_body,
+                      raw_content_type, source_headers, created_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                       $8::bytea[], $9::text[], $10::text[], $11::bigint[])
+  ON CONFLICT DO NOTHING
+  RETURNING tenant_id, id
+),
+dl AS (
+  INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
+                          created_at, updated_at)
+  SELECT x.tenant_id, x.id, x.event_id, x.webhook_id, x.event_type, 'pending', 0, $12, $12, $12
+  FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+    AS x(tenant_id, id, event_id, webhook_id, event_type)
+  JOIN ev ON ev.tenant_id = x.tenant_id AND ev.id = x.event_id
+  JOIN webhooks w ON w.tenant_id = x.tenant_id AND w.id = x.webhook_id
+  RETURNING tenant_id, event_id
+)
+SELECT ev.tenant_id, ev.id, count(dl.event_id) AS deliveries,
+  (SELECT count(pg_notify($18, $19)) FROM (SELECT 1 FROM dl LIMIT 1) s) AS notified
+FROM ev
+LEFT JOIN dl ON dl.tenant_id = ev.tenant_id AND dl.event_id = ev.id
+GROUP BY ev.tenant_id, ev.id`;
+
+/** the stored original of each duplicate: a match on id wins over a match on idempotency key */
+const ORIGINALS_SQL = `
+SELECT k.ord, e.*
+FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS k(tenant_id, id, idempotency_key, ord)
+CROSS JOIN LATERAL (
+  (SELECT * FROM events e WHERE e.tenant_id = k.tenant_id AND e.id = k.id)
+  UNION ALL
+  (SELECT * FROM events e WHERE e.tenant_id = k.tenant_id AND e.idempotency_key = k.idempotency_key)
+  LIMIT 1
+) e`;
+
+/** an event whose original vanished between our insert and our read (its tenant was deleted) is retried */
+const MAX_TRIES = 3;
+
+interface WebhookTarget {
+  tenant_id: string;
+  id: string;
+  events: string;
+  active: number;
+}
+
+export interface IngestWake {
+  channel: string;
+  payload: string;
+  /** called after a commit that created deliveries */
+  fire(): void;
+}
+
+export async function ingest(
+  pool: pg.Pool,
+  inputs: readonly IngestInput[],
+  now: number,
+  wake: IngestWake,
+  tries = 1,
+): Promise<IngestResult[]> {
+  const results = new Array<IngestResult | undefined>(inputs.length);
+  // Inside the batch, the first input with an id or idempotency key wins; later ones point at it.
+  const firstByKey = new Map<string, number>();
+  const sameAs = new Array<number | undefined>(inputs.length);
+  const fresh: number[] = [];
+  inputs.forEach(({ event }, i) => {
+    const idKey = `i\u0000${event.tenant_id}\u0000${event.id}`;
+    const ikKey =
+      event.idempotency_key === null ? null : `k\u0000${event.tenant_id}\u0000${event.idempotency_key}`;
+    const earlier = firstByKey.get(idKey) ?? (ikKey === null ? undefined : firstByKey.get(ikKey));
+    if (earlier !== undefined) {
+      sameAs[i] = earlier;
+      return;
+    }
+    firstByKey.set(idKey, i);
+    if (ikKey !== null) firstByKey.set(ikKey, i);
+    fresh.push(i);
+  });
+
+  const tenants = [...new Set(fresh.map((i) => inputs[i]!.event.tenant_id))];
+  const { rows: webhooks } = await pool.query<WebhookTarget>({
+    name: 'hooklane_ingest_webhooks',
+    text: WEBHOOKS_SQL,
+    values: [tenants],
+  });
+  const byTenant = new Map<string, WebhookTarget[]>();
+  for (const w of webhooks) {
+    const list = byTenant.get(w.tenant_id);
+    if (list === undefined) byTenant.set(w.tenant_id, [w]);
+    else list.push(w);
+  }
+  const filters = new Map<string, string[]>(); // the same filter text is parsed once per batch
+
+  const ev = Array.from({ length: 11 }, () => [] as unknown[]);
+  const dl = Array.from({ length: 5 }, () => [] as unknown[]);
+  for (const i of fresh) {
+    const { event, onlyWebhookId } = inputs[i]!;
+    const values = [
+      event.tenant_id,
+      event.id,
+      event.type,
+      event.timestamp,
+      event.payload,
+      event.idempotency_key,
+      event.source_id,
+      event.raw_body,
+      event.raw_content_type,
+      event.source_headers === null ? null : JSON.stringify(event.source_headers),
+      event.created_at,
+    ];
+    values.forEach((v, col) => ev[col]!.push(v));
+    for (const w of byTenant.get(event.tenant_id) ?? []) {
+      if (!targets(w, event, onlyWebhookId, filters)) continue;
+      [event.tenant_id, newId('delivery', now), event.id, w.id, event.type].forEach((v, col) =>
+        dl[col]!.push(v),
+      );
+    }
+  }
+
+  const inserted = new Map<string, number>();
+  if (fresh.length > 0) {
+    const { rows } = await pool.query<{
+      tenant_id: string;
+      id: string;
+      deliveries: number;
+      notified: number;
+    }>({
+      name: 'hooklane_ingest',
+      text: INSERT_SQL,
+      values: [...ev, now, ...dl, wake.channel, wake.payload],
+    });
+    let created = 0;
+    for (const r of rows) {
+      inserted.set(`${r.tenant_id}\u0000${r.id}`, r.deliveries);
+      created += r.deliveries;
+    }
+    if (created > 0) wake.fire();
+  }
+
+  const duplicates: number[] = [];
+  for (const i of fresh) {
+    const { event } = inputs[i]!;
+    const deliveries = inserted.get(`${event.tenant_id}\u0000${event.id}`);
+    if (deliveries === undefined) duplicates.push(i);
+    else results[i] = { event, duplicate: false, deliveries };
+  }
+  if (duplicates.length > 0) {
+    const { rows } = await pool.query<EventRow & { ord: number }>({
+      name: 'hooklane_ingest_originals',
+      text: ORIGINALS_SQL,
+      values: [
+        duplicates.map((i) => inputs[i]!.event.tenant_id),
+        duplicates.map((i) => inputs[i]!.event.id),
+        duplicates.map((i) => inputs[i]!.event.idempotency_key),
+      ],
+    });
+    for (const r of rows)
+      results[duplicates[r.ord - 1]!] = { event: toEvent(r), duplicate: true, deliveries: 0 };
+    const vanished = duplicates.filter((i) => results[i] === undefined);
+    if (vanished.length > 0) {
+      if (tries >= MAX_TRIES)
+        throw new Error(
+          `ingest: events ${vanished.map((i) => inputs[i]!.event.id).join(', ')} conflicted but could not be read back`,
+        );
+      const retried = await ingest(
+        pool,
+        vanished.map((i) => inputs[i]!),
+        now,
+        wake,
+        tries + 1,
+      );
+      vanished.forEach((i, k) => (results[i] = retried[k]));
+    }
+  }
+
+  return inputs.map((_, i) => {
+    const own = results[i];
+    if (own !== undefined) return own;
+    const first = results[sameAs[i]!]!;
+    return { event: first.event, duplicate: true, deliveries: 0 };
+  });
+}
+
+function targets(
+  w: WebhookTarget,
+  event: Event,
+  onlyWebhookId: string | undefined,
+  filters: Map<string, string[]>,
+): boolean {
+  if (onlyWebhookId !== undefined) return w.id === onlyWebhookId;
+  if (w.active !== 1) return false;
+  let parsed = filters.get(w.events);
+  if (parsed === undefined) {
+    parsed = JSON.parse(w.events) as string[];
+    filters.set(w.events, parsed);
+  }
+  return matchesFilter(parsed, event.type);
+}

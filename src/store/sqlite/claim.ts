@@ -1,0 +1,113 @@
+import type { Webhook } from '../../domain/types.js';
+import type { DeliveryRow, EventRow, WebhookRow } from '../kysely/database.js';
+import { toDelivery, toWebhook } from '../kysely/rows.js';
+import type { ClaimedDelivery, ClaimOptions } from '../types.js';
+import type { SqliteConnection } from './connection.js';
+
+/**
+ * queue.claim, in one IMMEDIATE transaction (the write lock is taken up front, so nothing can
+ * change between choosing rows and leasing them):
+ *
+ * 1. `scan` walks the two partial claim indexes at once, merged in due order (SQLite plans the
+ *    UNION ALL … ORDER BY as a merge of two index scans, no sort): pending rows by next_attempt_at
+ *    and leased rows by lease expiry. Rows of inactive, paused or excluded webhooks are skipped
+ *    inside SQLite, so an excluded webhook's backlog costs index steps, never JS work.
+ * 2. JS keeps at most perWebhookLimit rows per webhook and stops at `limit`. The database is in
+ *    process, so stepping the cursor is a function call, not a round trip; the walk is capped at
+ *    SCAN_FACTOR × limit rows so one huge backlog of a webhook that already has its share cannot
+ *    make a claim slow (fairness as far as the walk reaches).
+ * 3. ONE `UPDATE … FROM json_each(?) RETURNING` marks the picked rows delivering with this worker's
+ *    lease (now + the webhook's timeout_ms + leaseMarginMs): a primary-key probe per row.
+ * 4. The event payload bytes and each webhook (parsed once per claim) are read in the same
+ *    transaction, so a worker never sees a webhook state older than its lease.
+ *
+ * Concurrent claimers cannot get the same row: the transactions are serialised by SQLite's write
+ * lock, and a leased row is no longer pending.
+ */
+const SCAN_FACTOR = 16;
+
+interface ScanRow {
+  tenant_id: string;
+  id: string;
+  webhook_id: string;
+  timeout_ms: number;
+}
+
+const SCAN_SQL = `
+SELECT d.tenant_id, d.id, d.webhook_id, w.timeout_ms, d.next_attempt_at AS due_at
+FROM deliveries d JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND w.active = 1 AND w.paused = 0
+  AND d.webhook_id NOT IN (SELECT value FROM json_each(@exclude))
+UNION ALL
+SELECT d.tenant_id, d.id, d.webhook_id, w.timeout_ms, d.lease_expires_at AS due_at
+FROM deliveries d JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+WHERE d.status = 'delivering' AND d.lease_expires_at <= @now AND w.active = 1 AND w.paused = 0
+  AND d.webhook_id NOT IN (SELECT value FROM json_each(@exclude))
+ORDER BY due_at`;
+
+const LEASE_SQL = `
+UPDATE deliveries
+SET status = 'delivering', lease_owner = @worker, lease_expires_at = p.value ->> 2, updated_at = @now
+FROM json_each(@picked) AS p
+WHERE deliveries.tenant_id = p.value ->> 0 AND deliveries.id = p.value ->> 1
+RETURNING tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at, lease_owner,
+  lease_expires_at, last_status_code, last_error, created_at, updated_at, completed_at`;
+
+type ClaimEvent = Pick<EventRow, 'type' | 'payload' | 'raw_body' | 'raw_content_type' | 'source_id'>;
+
+export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => ClaimedDelivery[] {
+  const scan = db.prepare<{ now: number; exclude: string }, ScanRow>(SCAN_SQL);
+  const lease = db.prepare<{ worker: string; now: number; picked: string }, DeliveryRow>(LEASE_SQL);
+  const eventOf = db.prepare<[string, string], ClaimEvent>(
+    'SELECT type, payload, raw_body, raw_content_type, source_id FROM events WHERE tenant_id = ? AND id = ?',
+  );
+  const webhookOf = db.prepare<[string, string], WebhookRow>('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ?');
+
+  const claimBatch = db.transaction((opts: ClaimOptions): ClaimedDelivery[] => {
+    const picked: [string, string, number][] = [];
+    const perWebhook = new Map<string, number>();
+    const maxVisits = opts.limit * SCAN_FACTOR;
+    let visits = 0;
+    for (const row of scan.iterate({ now: opts.now, exclude: JSON.stringify(opts.excludeWebhookIds) })) {
+      if (++visits > maxVisits) break;
+      const taken = perWebhook.get(row.webhook_id) ?? 0;
+      if (taken >= opts.perWebhookLimit) continue;
+      perWebhook.set(row.webhook_id, taken + 1);
+      picked.push([row.tenant_id, row.id, opts.now + row.timeout_ms + opts.leaseMarginMs]);
+      if (picked.length >= opts.limit) break;
+    }
+    if (picked.length === 0) return [];
+
+    const leased = lease.all({ worker: opts.workerId, now: opts.now, picked: JSON.stringify(picked) });
+    // RETURNING has no defined order: restore the scan's oldest-due-first order.
+    const order = new Map(picked.map(([tenantId, id], i) => [`${tenantId}\u0000${id}`, i]));
+    leased.sort((a, b) => order.get(`${a.tenant_id}\u0000${a.id}`)! - order.get(`${b.tenant_id}\u0000${b.id}`)!);
+
+    const webhooks = new Map<string, Webhook>();
+    const claimed: ClaimedDelivery[] = [];
+    for (const row of leased) {
+      const key = `${row.tenant_id}\u0000${row.webhook_id}`;
+      let webhook = webhooks.get(key);
+      if (webhook === undefined) {
+        webhook = toWebhook(webhookOf.get(row.tenant_id, row.webhook_id)!);
+        webhooks.set(key, webhook);
+      }
+      const event = eventOf.get(row.tenant_id, row.event_id)!;
+      claimed.push({
+        delivery: toDelivery(row),
+        event: {
+          id: row.event_id,
+          type: event.type,
+          payload: event.payload,
+          raw_body: event.raw_body,
+          raw_content_type: event.raw_content_type,
+          source_id: event.source_id,
+        },
+        webhook,
+      });
+    }
+    return claimed;
+  });
+
+  return (opts) => (opts.limit <= 0 || opts.perWebhookLimit <= 0 ? [] : claimBatch.immediate(opts));
+}

@@ -1,0 +1,110 @@
+/**
+ * The SQLite engine: one hooklane process on one file, the zero-setup default.
+ *
+ * - connection.ts   the single better-sqlite3 connection (WAL, synchronous NORMAL or FULL)
+ * - migrations/     the schema; migrate.ts applies it in one IMMEDIATE transaction
+ * - ingest.ts       the transactional outbox (event + deliveries, one transaction per batch)
+ * - claim.ts        the claim walk over the two partial due indexes
+ * - queue.ts        complete, release, nextDueAt, depth, and the cascading deletes
+ * - wake.ts         the in-process wake after commits
+ * - ../kysely       the ordinary CRUD, shared with the PostgreSQL engine, over the same connection
+ *
+ * better-sqlite3 is synchronous: hot verbs run to completion without yielding, so they never
+ * interleave with each other or with a Kysely statement on the same connection.
+ */
+import { Kysely, SqliteDialect } from 'kysely';
+import { createSharedRepos, type Database } from '../kysely/index.js';
+import type { Store, StoreCapabilities } from '../types.js';
+import { createClaim } from './claim.js';
+import { openConnection } from './connection.js';
+import { createIngest } from './ingest.js';
+import { runMigrations } from './migrate.js';
+import { createQueueWrites } from './queue.js';
+import { Wake } from './wake.js';
+
+export interface SqliteStoreOptions {
+  /** file path, or ':memory:' */
+  path: string;
+  synchronous: 'NORMAL' | 'FULL';
+}
+
+const CAPABILITIES: StoreCapabilities = Object.freeze({
+  supportsSkipLocked: false,
+  supportsListen: false,
+  singleWriter: true,
+});
+
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  const conn = openConnection(opts.path, opts.synchronous);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+  const wake = new Wake();
+  const shared = createSharedRepos(db, { wake: () => wake.fire() });
+
+  // Hot statements are prepared after migrations: preparing against a missing table fails.
+  let hot: {
+    ingest: ReturnType<typeof createIngest>;
+    claim: ReturnType<typeof createClaim>;
+    queue: ReturnType<typeof createQueueWrites>;
+  } | null = null;
+  const prepared = () => {
+    if (hot === null) {
+      hot = { ingest: createIngest(conn), claim: createClaim(conn), queue: createQueueWrites(conn) };
+    }
+    return hot;
+  };
+  const hasSchema = () =>
+    conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !== undefined;
+  const ready = () => {
+    if (hot === null && !hasSchema()) {
+      throw new Error('the SQLite database has no schema yet: run store.migrate() (hooklane migrate) first');
+    }
+    return prepared();
+  };
+
+  let closed: Promise<void> | null = null;
+  return {
+    engine: 'sqlite',
+    capabilities: CAPABILITIES,
+    tenants: { ...shared.tenants, delete: async (id) => ready().queue.deleteTenant(id) },
+    apiKeys: shared.apiKeys,
+    eventTypes: shared.eventTypes,
+    webhooks: {
+      ...shared.webhooks,
+      delete: async (tenantId, id, now) => ready().queue.deleteWebhook(tenantId, id, now),
+    },
+    events: {
+      ...shared.events,
+      ingest: async (inputs, now) => {
+        const results = ready().ingest(inputs, now);
+        if (results.some((r) => r.deliveries > 0)) wake.fire();
+        return results;
+      },
+    },
+    deliveries: shared.deliveries,
+    queue: {
+      claim: async (claimOpts) => ready().claim(claimOpts),
+      complete: async (workerId, completions, now) => ready().queue.complete(workerId, completions, now),
+      release: async (workerId, deliveries, now) => {
+        if (ready().queue.release(workerId, deliveries, now) > 0) wake.fire();
+      },
+      nextDueAt: async () => ready().queue.nextDueAt(),
+      depth: async (now) => ready().queue.depth(now),
+      subscribe: (listener) => wake.subscribe(listener),
+    },
+    migrate: async () => {
+      const result = runMigrations(conn);
+      hot = null;
+      return result;
+    },
+    ping: async () => {
+      conn.prepare('SELECT 1').get();
+    },
+    close: () => {
+      closed ??= (async () => {
+        await db.destroy();
+        if (conn.open) conn.close();
+      })();
+      return closed;
+    },
+  };
+}

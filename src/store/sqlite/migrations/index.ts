@@ -1,0 +1,139 @@
+/**
+ * Numbered migrations for the SQLite engine. Append only: never edit a released migration.
+ * Column conventions shared with the PostgreSQL engine (so the shared CRUD in ../../kysely works on
+ * both): times are integer epoch milliseconds, booleans are 0/1 integers, JSON is TEXT, and every
+ * tenant-owned table's primary key starts with tenant_id.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'init',
+    sql: `
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+-- Platform keys have tenant_id NULL. Looked up by hash on every request; a reference table in Citus.
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT REFERENCES tenants(id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  key_hash TEXT NOT NULL UNIQUE,
+  key_prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER
+);
+CREATE INDEX api_keys_tenant ON api_keys (tenant_id, id);
+
+-- Platform-wide registry; a reference table in Citus.
+CREATE TABLE event_types (
+  name TEXT PRIMARY KEY,
+  description TEXT NOT NULL DEFAULT '',
+  schema TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE webhooks (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  active INTEGER NOT NULL DEFAULT 1,
+  paused INTEGER NOT NULL DEFAULT 0,
+  disabled_reason TEXT,
+  headers TEXT NOT NULL DEFAULT '{}',
+  retry_policy TEXT NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  max_in_flight INTEGER NOT NULL,
+  rate_limit_per_s REAL,
+  payload_format TEXT NOT NULL DEFAULT 'envelope',
+  metadata TEXT NOT NULL DEFAULT '{}',
+  secrets TEXT NOT NULL,
+  listener_id TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE events (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  idempotency_key TEXT,
+  source_id TEXT,
+  raw_body BLOB,
+  raw_content_type TEXT,
+  source_headers TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX events_idempotency ON events (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX events_type ON events (tenant_id, type, created_at);
+CREATE INDEX events_created ON events (tenant_id, created_at);
+
+CREATE TABLE deliveries (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at INTEGER,
+  last_status_code INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, event_id) REFERENCES events(tenant_id, id) ON DELETE CASCADE
+);
+-- The claim walks these two partial indexes in due order: pending work, and leases that expired.
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_leased ON deliveries (lease_expires_at) WHERE status = 'delivering';
+CREATE INDEX deliveries_event ON deliveries (tenant_id, event_id);
+CREATE INDEX deliveries_webhook ON deliveries (tenant_id, webhook_id, id);
+CREATE INDEX deliveries_status ON deliveries (tenant_id, status, id);
+CREATE INDEX deliveries_webhook_created ON deliveries (tenant_id, webhook_id, created_at);
+
+CREATE TABLE attempts (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  attempt_number INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  url TEXT NOT NULL,
+  request_headers TEXT NOT NULL,
+  response_status INTEGER,
+  response_body TEXT,
+  error TEXT,
+  error_class TEXT,
+  succeeded INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX attempts_delivery ON attempts (tenant_id, delivery_id, attempt_number);
+CREATE INDEX attempts_webhook_time ON attempts (tenant_id, webhook_id, started_at);
+CREATE INDEX attempts_time ON attempts (tenant_id, started_at);
+`,
+  },
+];
