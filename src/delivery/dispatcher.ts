@@ -1,0 +1,373 @@
+/**
+ * The dispatcher: claims due deliveries in leased batches, sends them concurrently, classifies each
+ * answer (domain/outcome.ts) and records the results in batches.
+ *
+ *   wake (commit notification | timer at the next due time | poll floor | a slot frees)
+ *     → claim while there is capacity (saturated webhooks excluded, per-webhook share capped)
+ *     → start what each webhook's lane allows → send → classify → batch completion
+ *
+ * Capacity (`concurrency`) counts every delivery this process holds a lease on: waiting in a lane,
+ * in flight, or with its result not yet written. A webhook's own cap (`max_in_flight`) and rate
+ * limit live in its lane (limits.ts), so a receiver that never answers occupies its own slots and
+ * no others. Claims are ordered by due time and a saturated webhook's retries are not claimed, so
+ * a failing receiver's retry backlog cannot starve first attempts to healthy ones.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { newId } from '../domain/ids.js';
+import { classifyOutcome } from '../domain/outcome.js';
+import type { Metrics } from '../metrics/index.js';
+import type { ClaimedDelivery, Completion, Store } from '../store/types.js';
+import { CompletionBatcher } from './completion-batcher.js';
+import type { LookupFn } from './egress.js';
+import { WebhookLimits } from './limits.js';
+import { HttpTransport, buildRequest, type SendResult, type TransportResolver } from './sender.js';
+
+export interface DispatcherOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** this process's lease owner name; unique per process */
+  workerId: string;
+  /** deliveries held at once by this process */
+  concurrency: number;
+  /** deliveries claimed per statement */
+  claimBatchSize: number;
+  /** the polling floor when nothing wakes the dispatcher, ms */
+  pollIntervalMs: number;
+  /** lease = the webhook's timeout_ms + this, ms */
+  leaseMarginMs: number;
+  allowPrivateNetworks: boolean;
+  /** route a webhook's deliveries through another transport (default: HTTP for all) */
+  transportFor?: TransportResolver;
+  /** DNS of the default HTTP transport's egress guard (tests) */
+  lookup?: LookupFn;
+  /** jitter source for retry delays (tests) */
+  random?: () => number;
+}
+
+const IDLE = Promise.resolve();
+
+export class Dispatcher {
+  private readonly log: Logger;
+  private readonly limits = new WebhookLimits();
+  private readonly batcher: CompletionBatcher;
+  private readonly http: HttpTransport | null;
+  private readonly transportFor: TransportResolver;
+  /** a waiting delivery must start by then to finish inside its lease */
+  private readonly maxWaitMs: number;
+
+  private running = false;
+  private stopping: Promise<void> | null = null;
+  /** sends still running after stop()'s grace period: their results are dropped */
+  private abandoned = false;
+  private unsubscribe: (() => void) | null = null;
+
+  /** deliveries leased by this process and not yet written back */
+  private held = 0;
+  private inFlight = 0;
+  private readonly sends = new Set<Promise<void>>();
+
+  private loop: Promise<void> = IDLE;
+  private looping = false;
+  private again = false;
+  private kickScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: DispatcherOptions) {
+    this.log = opts.logger.child({ component: 'dispatcher', worker: opts.workerId });
+    this.maxWaitMs = Math.max(1, Math.floor(opts.leaseMarginMs / 2));
+    if (opts.transportFor !== undefined) {
+      this.http = null;
+      this.transportFor = opts.transportFor;
+    } else {
+      const http = new HttpTransport({
+        allowPrivateNetworks: opts.allowPrivateNetworks,
+        ...(opts.lookup !== undefined ? { lookup: opts.lookup } : {}),
+      });
+      this.http = http;
+      this.transportFor = () => http;
+    }
+    this.batcher = new CompletionBatcher({
+      store: opts.store,
+      clock: opts.clock,
+      logger: this.log,
+      workerId: opts.workerId,
+      onFlushed: (count) => {
+        this.held -= count;
+        this.kick();
+      },
+    });
+  }
+
+  start(): void {
+    if (this.running || this.stopping !== null) return;
+    this.running = true;
+    this.unsubscribe = this.opts.store.queue.subscribe(() => this.kick());
+    this.kick();
+  }
+
+  /**
+   * Stops claiming, gives back deliveries not started yet, waits up to `graceMs` for requests in
+   * flight, and writes their results. Requests still running after the grace period are left to
+   * their leases: they expire and the deliveries are sent again.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopping ??= this.shutdown(graceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.clearTimer();
+    await this.loop;
+    await this.release(this.limits.takeWaiting());
+
+    if (this.sends.size > 0) {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'timeout'>((r) => {
+        graceTimer = setTimeout(() => r('timeout'), graceMs);
+      });
+      const drained = await Promise.race([Promise.allSettled([...this.sends]).then(() => 'drained' as const), graceOver]);
+      clearTimeout(graceTimer);
+      if (drained === 'timeout') {
+        this.abandoned = true;
+        this.log.warn({ in_flight: this.sends.size, grace_ms: graceMs }, 'shutdown grace period over; abandoning requests in flight');
+      }
+    }
+    await this.batcher.flush();
+    if (this.http !== null) await (this.abandoned ? this.http.destroy() : this.http.close());
+    this.log.info('dispatcher stopped');
+  }
+
+  /** Runs the loop soon; wakes arriving in the same tick share one run (and one claim). */
+  private kick(): void {
+    if (!this.running) return;
+    if (this.looping) {
+      this.again = true;
+      return;
+    }
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      if (!this.running || this.looping) return;
+      this.looping = true;
+      this.loop = this.runLoop().finally(() => {
+        this.looping = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+    });
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private async runLoop(): Promise<void> {
+    this.clearTimer();
+    let delay = this.opts.pollIntervalMs;
+    try {
+      do {
+        this.again = false;
+        await this.releaseStale();
+        await this.claimWhileCapacity();
+      } while (this.again && this.running);
+      delay = await this.nextDelay();
+    } catch (err) {
+      this.log.error({ err }, 'dispatcher loop failed; retrying after the poll interval');
+    }
+    if (this.running) this.timer = setTimeout(() => this.kick(), delay);
+  }
+
+  private async claimWhileCapacity(): Promise<void> {
+    const { store, clock, workerId, claimBatchSize, leaseMarginMs, concurrency } = this.opts;
+    for (;;) {
+      this.startReady();
+      const capacity = concurrency - this.held;
+      if (capacity <= 0 || !this.running) return;
+      const limit = Math.min(claimBatchSize, capacity);
+      const now = clock.now();
+      const claimed = await store.queue.claim({
+        workerId,
+        limit,
+        now,
+        leaseMarginMs,
+        excludeWebhookIds: this.limits.excluded(now),
+        perWebhookLimit: this.limits.perWebhookLimit(limit, now),
+      });
+      this.held += claimed.length;
+      if (!this.running) {
+        // stop() began while the claim ran
+        await this.release(claimed);
+        return;
+      }
+      for (const c of claimed) this.limits.admit(c, now);
+      if (claimed.length < limit) {
+        this.startReady();
+        return;
+      }
+    }
+  }
+
+  /** When to look again: the next due time, a lane's token or stale deadline, or the poll floor. */
+  private async nextDelay(): Promise<number> {
+    const now = this.opts.clock.now();
+    let at = now + this.opts.pollIntervalMs;
+    if (this.held < this.opts.concurrency) {
+      const due = await this.opts.store.queue.nextDueAt();
+      // A due time already past means work this process cannot take now (saturated webhooks, or a
+      // claim raced by another worker); a finishing request or the poll floor brings it back.
+      if (due !== null && due > now) at = Math.min(at, due);
+    }
+    const lane = this.limits.nextWakeAt(now, this.maxWaitMs);
+    if (lane !== null) at = Math.min(at, lane);
+    return Math.max(1, at - this.opts.clock.now());
+  }
+
+  private async releaseStale(): Promise<void> {
+    const stale = this.limits.takeStale(this.opts.clock.now(), this.maxWaitMs);
+    if (stale.length > 0) {
+      this.log.debug({ count: stale.length }, 'giving back deliveries that waited too long for their webhook');
+      await this.release(stale);
+    }
+  }
+
+  private async release(claimed: ClaimedDelivery[]): Promise<void> {
+    if (claimed.length === 0) return;
+    try {
+      await this.opts.store.queue.release(
+        this.opts.workerId,
+        claimed.map((c) => ({ tenant_id: c.delivery.tenant_id, id: c.delivery.id })),
+        this.opts.clock.now(),
+      );
+    } catch (err) {
+      this.log.error({ err, count: claimed.length }, 'could not give back deliveries; they return when their leases expire');
+    } finally {
+      this.held -= claimed.length;
+    }
+  }
+
+  private startReady(): void {
+    if (!this.running) return;
+    const now = this.opts.clock.now();
+    for (const claimed of this.limits.takeStartable(now)) this.startSend(claimed);
+  }
+
+  private startSend(claimed: ClaimedDelivery): void {
+    const attemptNumber = claimed.delivery.attempts + 1;
+    this.inFlight++;
+    this.opts.metrics.inFlight.set(this.inFlight);
+    let send: Promise<SendResult>;
+    try {
+      send = this.transportFor(claimed.webhook).send(claimed, attemptNumber, this.opts.clock.now());
+    } catch (err) {
+      send = Promise.reject(err);
+    }
+    const done = send
+      .catch((err: unknown) => this.transportFailure(claimed, attemptNumber, err))
+      .then((result) => this.settle(claimed, attemptNumber, result))
+      .catch((err: unknown) => this.log.error({ err, delivery_id: claimed.delivery.id }, 'settling an attempt failed'))
+      .finally(() => {
+        this.sends.delete(done);
+      });
+    this.sends.add(done);
+  }
+
+  /** A transport that threw (a bug, not a receiver failure) still yields an attempt to record. */
+  private transportFailure(claimed: ClaimedDelivery, attemptNumber: number, err: unknown): SendResult {
+    this.log.error({ err, delivery_id: claimed.delivery.id, webhook_id: claimed.webhook.id }, 'transport failed');
+    const now = this.opts.clock.now();
+    let headers: Record<string, string> = {};
+    try {
+      headers = buildRequest(claimed, attemptNumber, now).recorded;
+    } catch {
+      // the request could not even be built (a malformed secret): record it without headers
+    }
+    return {
+      retryAfter: undefined,
+      attempt: {
+        tenant_id: claimed.delivery.tenant_id,
+        id: newId('attempt', now),
+        delivery_id: claimed.delivery.id,
+        event_id: claimed.delivery.event_id,
+        webhook_id: claimed.webhook.id,
+        attempt_number: attemptNumber,
+        started_at: now,
+        duration_ms: 0,
+        url: claimed.webhook.url,
+        request_headers: headers,
+        response_status: null,
+        response_body: null,
+        error: 'internal error while sending',
+        error_class: 'other',
+        succeeded: false,
+      },
+    };
+  }
+
+  private settle(claimed: ClaimedDelivery, attemptNumber: number, result: SendResult): void {
+    const { delivery, webhook } = claimed;
+    const { attempt } = result;
+    const now = this.opts.clock.now();
+    this.inFlight--;
+    this.opts.metrics.inFlight.set(this.inFlight);
+    this.limits.finish(webhook.id, now);
+    if (this.abandoned) {
+      this.held--;
+      return;
+    }
+
+    const outcome = classifyOutcome(
+      { status: attempt.response_status, retryAfter: result.retryAfter, errorClass: attempt.error_class ?? undefined },
+      webhook.retry_policy,
+      attemptNumber,
+      now,
+      this.opts.random,
+    );
+    const completion: Completion = {
+      tenant_id: delivery.tenant_id,
+      delivery_id: delivery.id,
+      attempt,
+      outcome: outcome.kind === 'disable' ? 'failed' : outcome.kind,
+    };
+    if (outcome.kind === 'retry') completion.next_attempt_at = now + outcome.delayMs;
+    if (outcome.kind === 'disable') {
+      completion.disable_webhook_reason = outcome.reason;
+      this.log.warn({ tenant_id: delivery.tenant_id, webhook_id: webhook.id }, `disabling webhook: ${outcome.reason}`);
+      void this.release(this.limits.takeWaiting(webhook.id));
+    }
+    this.batcher.add(completion);
+
+    const m = this.opts.metrics;
+    m.attempts.inc({ outcome: completion.outcome, error_class: attempt.error_class ?? 'none' });
+    m.attemptDuration.observe(attempt.duration_ms / 1000);
+    if (outcome.kind === 'succeeded') m.deliveryLatency.observe(Math.max(0, now - delivery.created_at) / 1000);
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug(
+        {
+          delivery_id: delivery.id,
+          webhook_id: webhook.id,
+          attempt: attemptNumber,
+          status: attempt.response_status,
+          error_class: attempt.error_class,
+          duration_ms: attempt.duration_ms,
+          outcome: outcome.kind,
+        },
+        'attempt',
+      );
+    }
+    // its webhook's lane may start the next waiting delivery, and may be claimable again
+    this.startReady();
+    this.kick();
+  }
+}
