@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * The `hooklane` command. Each subcommand lives in its own module; this file only assembles them
+ * and turns any error into one line on stderr and a non-zero exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerMigrate } from './migrate.js';
+import { registerServe } from './serve.js';
+
+const program = new Command()
+  .name('hooklane')
+  .description('Self-hosted webhooks: send them to your customers, receive them from providers.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerServe(program);
+registerMigrate(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`hooklane: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+}
