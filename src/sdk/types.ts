@@ -1,0 +1,289 @@
+/**
+ * The API's resources as they travel over the wire: snake_case fields, ISO-8601 UTC time strings.
+ * These mirror the server's OpenAPI document (`GET /openapi.json`); test/sdk/openapi.test.ts fails
+ * when a field is added, removed or changes optionality or nullability on either side.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** an ISO-8601 UTC time, e.g. `2026-11-22T12:00:00.000Z` */
+export type IsoTime = string;
+
+/** one page of a list, newest first; pass `next_cursor` as `cursor` for the next page */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface PageParams {
+  /** 1–250, default 50 */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** RFC 9457 problem details, as every API error is sent */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  request_id?: string;
+}
+
+// ── tenants and api keys ────────────────────────────────────────────────────────────────────
+
+export interface Tenant {
+  id: string;
+  name: string;
+  metadata: JsonObject;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+}
+
+export interface TenantCreate {
+  /** your own id, `^[a-zA-Z0-9_-]{1,64}$`; generated (`ten_…`) when omitted */
+  id?: string;
+  name: string;
+  metadata?: JsonObject;
+}
+
+export interface TenantUpdate {
+  name?: string;
+  metadata?: JsonObject;
+}
+
+export type ApiKeyRole = 'admin' | 'editor' | 'viewer';
+
+export interface ApiKey {
+  id: string;
+  /** null for the platform admin key */
+  tenant_id: string | null;
+  role: ApiKeyRole | 'platform';
+  name: string;
+  /** the first characters of the key, to tell keys apart */
+  key_prefix: string;
+  created_at: IsoTime;
+  last_used_at: IsoTime | null;
+}
+
+export interface ApiKeyCreated extends ApiKey {
+  /** the bearer key; shown only in this response */
+  key: string;
+}
+
+export interface ApiKeyCreate {
+  role: ApiKeyRole;
+  name?: string;
+}
+
+// ── event types ─────────────────────────────────────────────────────────────────────────────
+
+export interface EventType {
+  name: string;
+  description: string;
+  /** JSON Schema for the event's `data`, or null */
+  schema: JsonObject | null;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+}
+
+export interface EventTypePut {
+  description?: string;
+  schema?: JsonObject | null;
+}
+
+// ── webhooks ────────────────────────────────────────────────────────────────────────────────
+
+export interface RetryPolicy {
+  max_attempts: number;
+  initial_delay_ms: number;
+  backoff_multiplier: number;
+  max_delay_ms: number;
+}
+
+/** `envelope` = `{id, type, timestamp, data}`; `raw` = an inbound source's original bytes */
+export type PayloadFormat = 'envelope' | 'raw';
+
+export interface Webhook {
+  id: string;
+  tenant_id: string;
+  url: string;
+  /** `"*"` = all; trailing `.*` = prefix; otherwise exact */
+  events: string[];
+  description: string;
+  active: boolean;
+  paused: boolean;
+  disabled_reason: string | null;
+  headers: Record<string, string>;
+  retry_policy: RetryPolicy;
+  timeout_ms: number;
+  max_in_flight: number;
+  rate_limit_per_s: number | null;
+  payload_format: PayloadFormat;
+  metadata: JsonObject;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+}
+
+export interface WebhookCreated extends Webhook {
+  /** the signing secret (`whsec_…`); also readable with `webhooks.secret()` */
+  secret: string;
+}
+
+/** what may be set on a webhook; omitted fields get defaults (create, replace) or keep their value (update) */
+export interface WebhookFields {
+  events?: string[];
+  description?: string;
+  active?: boolean;
+  paused?: boolean;
+  headers?: Record<string, string>;
+  /** omitted fields keep their current value (or the default) */
+  retry_policy?: Partial<RetryPolicy>;
+  timeout_ms?: number;
+  max_in_flight?: number;
+  rate_limit_per_s?: number | null;
+  payload_format?: PayloadFormat;
+  metadata?: JsonObject;
+}
+
+export interface WebhookCreate extends WebhookFields {
+  url: string;
+  /** `whsec_` + base64 of 24–64 bytes; generated when omitted */
+  secret?: string;
+}
+
+export interface WebhookReplace extends WebhookFields {
+  url: string;
+}
+
+export interface WebhookUpdate extends WebhookFields {
+  url?: string;
+}
+
+export interface WebhookSecret {
+  secret: string;
+}
+
+export interface SecretRotate {
+  /** the new secret; generated when omitted */
+  secret?: string;
+  /** seconds the previous secret keeps signing alongside the new one (default 86400) */
+  grace_period_s?: number;
+}
+
+export interface WebhookTest {
+  /** default `webhook.test` */
+  type?: string;
+  data?: unknown;
+}
+
+export interface WebhookRecover {
+  /** re-deliver events created at or after this time */
+  since: IsoTime | Date;
+  until?: IsoTime | Date;
+}
+
+export interface RecoverResult {
+  /** deliveries created */
+  deliveries: number;
+}
+
+// ── events, deliveries, attempts ────────────────────────────────────────────────────────────
+
+export interface EventSend<TData = unknown> {
+  /** your id for this event, `^[a-zA-Z0-9_.:-]{1,128}$`; sending it again returns the original */
+  id?: string;
+  type: string;
+  data: TData;
+}
+
+export interface EventAccepted<TData = unknown> {
+  id: string;
+  type: string;
+  timestamp: IsoTime;
+  data: TData;
+  /** deliveries this request created (0 when it repeated an earlier one) */
+  deliveries: number;
+}
+
+export interface Event<TData = unknown> {
+  id: string;
+  type: string;
+  timestamp: IsoTime;
+  data: TData;
+  idempotency_key: string | null;
+  source_id: string | null;
+  created_at: IsoTime;
+}
+
+export interface EventListParams extends PageParams {
+  type?: string;
+  /** created at or after */
+  since?: IsoTime | Date;
+  /** created before */
+  until?: IsoTime | Date;
+  source_id?: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivering' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Delivery {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  webhook_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  /** when the next attempt is due; null once completed */
+  next_attempt_at: IsoTime | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+  completed_at: IsoTime | null;
+}
+
+export interface Attempt {
+  id: string;
+  delivery_id: string;
+  attempt_number: number;
+  started_at: IsoTime;
+  duration_ms: number;
+  url: string;
+  request_headers: Record<string, string>;
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+  error_class: string | null;
+  succeeded: boolean;
+}
+
+export interface DeliveryWithAttempts extends Delivery {
+  attempts: Attempt[];
+}
+
+export interface DeliveryListParams extends PageParams {
+  event_id?: string;
+  webhook_id?: string;
+  status?: DeliveryStatus;
+}
+
+// ── what a webhook receives ─────────────────────────────────────────────────────────────────
+
+/** the JSON body hooklane POSTs to a webhook (payload format `envelope`) */
+export interface WebhookEvent<TData = unknown> {
+  /** the event id; also the `webhook-id` header, the same on every retry (dedupe on it) */
+  id: string;
+  type: string;
+  timestamp: IsoTime;
+  data: TData;
+}
