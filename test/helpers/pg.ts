@@ -1,0 +1,58 @@
+/**
+ * A fresh PostgreSQL schema per test file, in the database named by HOOKLANE_TEST_DATABASE_URL.
+ * PostgreSQL tests run only when that variable is set (`npm test` skips them otherwise, each skip
+ * saying so); when it IS set, an unreachable server fails the tests instead of skipping them.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_TEST_URL: string | undefined = process.env.HOOKLANE_TEST_DATABASE_URL || undefined;
+
+/** Why PostgreSQL tests are skipped, for `describe.skipIf(!PG_TEST_URL)` messages. */
+export const PG_SKIP_REASON = 'HOOKLANE_TEST_DATABASE_URL is not set: PostgreSQL tests need a server';
+
+export interface PgSchema {
+  /** the database URL (the same for every file; the schema tells them apart) */
+  url: string;
+  /** pass to openPostgresStore({schema}) / openStore({pgSchema}) */
+  schema: string;
+  /** drops the schema and everything in it */
+  drop(): Promise<void>;
+}
+
+/** Runs one statement on a short-lived connection to the test database. */
+export async function pgQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  values: unknown[] = [],
+  schema?: string,
+): Promise<R[]> {
+  const url = requireUrl();
+  const client = new pg.Client({
+    connectionString: url,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function freshPgSchema(): Promise<PgSchema> {
+  const url = requireUrl();
+  const schema = `hl_test_${randomBytes(6).toString('hex')}`;
+  await pgQuery(`CREATE SCHEMA ${schema}`);
+  return {
+    url,
+    schema,
+    drop: async () => {
+      await pgQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
+function requireUrl(): string {
+  if (PG_TEST_URL === undefined) throw new Error(PG_SKIP_REASON);
+  return PG_TEST_URL;
+}
