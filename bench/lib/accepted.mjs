@@ -1,0 +1,33 @@
+/**
+ * Requests answered per second under a saturating closed loop (64 in flight), after a warm-up:
+ * the measurement of the ingest (#3) and inbound (#8) scenarios and of their bare denominators.
+ */
+import { closedLoop } from './load.mjs';
+
+export async function measureAccepted({ origins, request, quick, inFlight = 64 }) {
+  const warm = await closedLoop({
+    origins,
+    inFlight,
+    durationMs: quick ? 500 : 2000,
+    request: (i) => request(i, 'warm'),
+  });
+  if (warm.ok === 0)
+    throw new Error(`warm-up: nothing accepted (${JSON.stringify(warm.statuses)}, ${warm.firstError})`);
+  const load = await closedLoop({
+    origins,
+    inFlight,
+    durationMs: quick ? 3000 : 15_000,
+    request: (i) => request(i, 'run'),
+  });
+  if (load.ok === 0)
+    throw new Error(`nothing accepted (${JSON.stringify(load.statuses)}, ${load.firstError})`);
+  return {
+    perSec: load.perSec,
+    sent: load.sent,
+    ok: load.ok,
+    statuses: load.statuses,
+    errors: load.errors,
+    firstError: load.firstError,
+    elapsedMs: load.elapsedMs,
+  };
+}
