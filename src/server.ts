@@ -70,7 +70,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   });
   try {
     if (store.capabilities.singleWriter && config.role !== 'all') {
-      throw new Error(`role "${config.role}" needs PostgreSQL: a SQLite file serves one process that does everything`);
+      throw new Error(
+        `role "${config.role}" needs PostgreSQL: a SQLite file serves one process that does everything`,
+      );
     }
     await store.migrate();
   } catch (e) {

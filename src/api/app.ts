@@ -112,6 +112,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   app.addHook('onRequest', createAccessHook(ctx.keys, ctx.tenants));
+  // A bodyless POST to a route whose body is all optional fields means "all defaults".
+  app.addHook('preValidation', async (request) => {
+    if (request.body == null && request.routeOptions.schema?.body !== undefined) request.body = {};
+  });
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpRequests.inc({
       method: request.method,

@@ -34,7 +34,9 @@ Examples:
         server.close().then(
           () => process.exit(0),
           (e: unknown) => {
-            process.stderr.write(`hooklane: shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`);
+            process.stderr.write(
+              `hooklane: shutdown failed: ${e instanceof Error ? e.message : String(e)}\n`,
+            );
             process.exit(1);
           },
         );

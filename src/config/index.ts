@@ -74,7 +74,8 @@ function boolSetting(name: string, raw: string | undefined, def: boolean): boole
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], def: T): T {
   if (raw === undefined || raw === '') return def;
   const v = raw.trim() as T;
-  if (!allowed.includes(v)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!allowed.includes(v))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return v;
 }
 
@@ -127,9 +128,16 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
     publicUrl = publicUrlRaw.replace(/\/+$/, '');
   } catch {
-    throw new ConfigError(`public URL (HOOKLANE_PUBLIC_URL / --public-url) must be an http(s) URL, got "${publicUrlRaw}"`);
+    throw new ConfigError(
+      `public URL (HOOKLANE_PUBLIC_URL / --public-url) must be an http(s) URL, got "${publicUrlRaw}"`,
+    );
   }
-  const role = oneOf('role (HOOKLANE_ROLE / --role)', flags.role ?? env.HOOKLANE_ROLE, ['api', 'worker', 'all'] as const, 'all');
+  const role = oneOf(
+    'role (HOOKLANE_ROLE / --role)',
+    flags.role ?? env.HOOKLANE_ROLE,
+    ['api', 'worker', 'all'] as const,
+    'all',
+  );
 
   return Object.freeze({
     port,
@@ -145,14 +153,37 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       'info',
     ),
-    sqliteSynchronous: oneOf('HOOKLANE_SQLITE_SYNCHRONOUS', env.HOOKLANE_SQLITE_SYNCHRONOUS, ['NORMAL', 'FULL'] as const, 'NORMAL'),
+    sqliteSynchronous: oneOf(
+      'HOOKLANE_SQLITE_SYNCHRONOUS',
+      env.HOOKLANE_SQLITE_SYNCHRONOUS,
+      ['NORMAL', 'FULL'] as const,
+      'NORMAL',
+    ),
     pgPoolSize: intSetting('HOOKLANE_PG_POOL_SIZE', env.HOOKLANE_PG_POOL_SIZE, 10, 1, 1000),
-    bodyLimitBytes: intSetting('HOOKLANE_BODY_LIMIT_BYTES', env.HOOKLANE_BODY_LIMIT_BYTES, 1024 * 1024, 1024, 64 * 1024 * 1024),
+    bodyLimitBytes: intSetting(
+      'HOOKLANE_BODY_LIMIT_BYTES',
+      env.HOOKLANE_BODY_LIMIT_BYTES,
+      1024 * 1024,
+      1024,
+      64 * 1024 * 1024,
+    ),
     requireHttps: boolSetting('HOOKLANE_REQUIRE_HTTPS', env.HOOKLANE_REQUIRE_HTTPS, false),
-    dispatcherConcurrency: intSetting('HOOKLANE_DISPATCHER_CONCURRENCY', env.HOOKLANE_DISPATCHER_CONCURRENCY, 256, 1, 10000),
+    dispatcherConcurrency: intSetting(
+      'HOOKLANE_DISPATCHER_CONCURRENCY',
+      env.HOOKLANE_DISPATCHER_CONCURRENCY,
+      256,
+      1,
+      10000,
+    ),
     claimBatchSize: intSetting('HOOKLANE_CLAIM_BATCH_SIZE', env.HOOKLANE_CLAIM_BATCH_SIZE, 200, 1, 5000),
     pollIntervalMs: intSetting('HOOKLANE_POLL_INTERVAL_MS', env.HOOKLANE_POLL_INTERVAL_MS, 1000, 10, 60000),
     leaseMarginMs: intSetting('HOOKLANE_LEASE_MARGIN_MS', env.HOOKLANE_LEASE_MARGIN_MS, 5000, 100, 600000),
-    shutdownGraceMs: intSetting('HOOKLANE_SHUTDOWN_GRACE_MS', env.HOOKLANE_SHUTDOWN_GRACE_MS, 30000, 0, 600000),
+    shutdownGraceMs: intSetting(
+      'HOOKLANE_SHUTDOWN_GRACE_MS',
+      env.HOOKLANE_SHUTDOWN_GRACE_MS,
+      30000,
+      0,
+      600000,
+    ),
   });
 }

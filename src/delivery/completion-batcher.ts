@@ -68,7 +68,8 @@ export class CompletionBatcher {
 
   private async writeAll(): Promise<void> {
     while (this.pending.length > 0) {
-      const batch = this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
+      const batch =
+        this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
       this.pending = this.pending.length <= this.maxBatch ? [] : this.pending.slice(this.maxBatch);
       await this.write(batch);
       this.opts.onFlushed(batch.length);
@@ -78,7 +79,11 @@ export class CompletionBatcher {
   private async write(batch: Completion[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const changed = await this.opts.store.queue.complete(this.opts.workerId, batch, this.opts.clock.now());
+        const changed = await this.opts.store.queue.complete(
+          this.opts.workerId,
+          batch,
+          this.opts.clock.now(),
+        );
         if (changed < batch.length) {
           // Leases that expired and were taken over: the other worker's result counts.
           this.opts.logger.debug({ batch: batch.length, changed }, 'some completions lost their lease');

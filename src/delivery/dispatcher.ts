@@ -131,11 +131,17 @@ export class Dispatcher {
       const graceOver = new Promise<'timeout'>((r) => {
         graceTimer = setTimeout(() => r('timeout'), graceMs);
       });
-      const drained = await Promise.race([Promise.allSettled([...this.sends]).then(() => 'drained' as const), graceOver]);
+      const drained = await Promise.race([
+        Promise.allSettled([...this.sends]).then(() => 'drained' as const),
+        graceOver,
+      ]);
       clearTimeout(graceTimer);
       if (drained === 'timeout') {
         this.abandoned = true;
-        this.log.warn({ in_flight: this.sends.size, grace_ms: graceMs }, 'shutdown grace period over; abandoning requests in flight');
+        this.log.warn(
+          { in_flight: this.sends.size, grace_ms: graceMs },
+          'shutdown grace period over; abandoning requests in flight',
+        );
       }
     }
     await this.batcher.flush();
@@ -237,7 +243,10 @@ export class Dispatcher {
   private async releaseStale(): Promise<void> {
     const stale = this.limits.takeStale(this.opts.clock.now(), this.maxWaitMs);
     if (stale.length > 0) {
-      this.log.debug({ count: stale.length }, 'giving back deliveries that waited too long for their webhook');
+      this.log.debug(
+        { count: stale.length },
+        'giving back deliveries that waited too long for their webhook',
+      );
       await this.release(stale);
     }
   }
@@ -251,7 +260,10 @@ export class Dispatcher {
         this.opts.clock.now(),
       );
     } catch (err) {
-      this.log.error({ err, count: claimed.length }, 'could not give back deliveries; they return when their leases expire');
+      this.log.error(
+        { err, count: claimed.length },
+        'could not give back deliveries; they return when their leases expire',
+      );
     } finally {
       this.held -= claimed.length;
     }
@@ -276,7 +288,9 @@ export class Dispatcher {
     const done = send
       .catch((err: unknown) => this.transportFailure(claimed, attemptNumber, err))
       .then((result) => this.settle(claimed, attemptNumber, result))
-      .catch((err: unknown) => this.log.error({ err, delivery_id: claimed.delivery.id }, 'settling an attempt failed'))
+      .catch((err: unknown) =>
+        this.log.error({ err, delivery_id: claimed.delivery.id }, 'settling an attempt failed'),
+      )
       .finally(() => {
         this.sends.delete(done);
       });
@@ -285,7 +299,10 @@ export class Dispatcher {
 
   /** A transport that threw (a bug, not a receiver failure) still yields an attempt to record. */
   private transportFailure(claimed: ClaimedDelivery, attemptNumber: number, err: unknown): SendResult {
-    this.log.error({ err, delivery_id: claimed.delivery.id, webhook_id: claimed.webhook.id }, 'transport failed');
+    this.log.error(
+      { err, delivery_id: claimed.delivery.id, webhook_id: claimed.webhook.id },
+      'transport failed',
+    );
     const now = this.opts.clock.now();
     let headers: Record<string, string> = {};
     try {
@@ -328,7 +345,11 @@ export class Dispatcher {
     }
 
     const outcome = classifyOutcome(
-      { status: attempt.response_status, retryAfter: result.retryAfter, errorClass: attempt.error_class ?? undefined },
+      {
+        status: attempt.response_status,
+        retryAfter: result.retryAfter,
+        errorClass: attempt.error_class ?? undefined,
+      },
       webhook.retry_policy,
       attemptNumber,
       now,
@@ -343,7 +364,10 @@ export class Dispatcher {
     if (outcome.kind === 'retry') completion.next_attempt_at = now + outcome.delayMs;
     if (outcome.kind === 'disable') {
       completion.disable_webhook_reason = outcome.reason;
-      this.log.warn({ tenant_id: delivery.tenant_id, webhook_id: webhook.id }, `disabling webhook: ${outcome.reason}`);
+      this.log.warn(
+        { tenant_id: delivery.tenant_id, webhook_id: webhook.id },
+        `disabling webhook: ${outcome.reason}`,
+      );
       void this.release(this.limits.takeWaiting(webhook.id));
     }
     this.batcher.add(completion);
@@ -351,7 +375,8 @@ export class Dispatcher {
     const m = this.opts.metrics;
     m.attempts.inc({ outcome: completion.outcome, error_class: attempt.error_class ?? 'none' });
     m.attemptDuration.observe(attempt.duration_ms / 1000);
-    if (outcome.kind === 'succeeded') m.deliveryLatency.observe(Math.max(0, now - delivery.created_at) / 1000);
+    if (outcome.kind === 'succeeded')
+      m.deliveryLatency.observe(Math.max(0, now - delivery.created_at) / 1000);
     if (this.log.isLevelEnabled('debug')) {
       this.log.debug(
         {

@@ -123,7 +123,12 @@ export function buildRequest(claimed: ClaimedDelivery, attemptNumber: number, no
   if (raw && event.source_id !== null) own['x-hooklane-source-id'] = event.source_id;
   Object.assign(headers, own);
   Object.assign(recorded, own);
-  headers[SIGNATURE_HEADER] = signatureHeader(activeSecrets(webhook.secrets, now), event.id, timestampS, body);
+  headers[SIGNATURE_HEADER] = signatureHeader(
+    activeSecrets(webhook.secrets, now),
+    event.id,
+    timestampS,
+    body,
+  );
   return { body, headers, recorded };
 }
 
@@ -142,7 +147,12 @@ const CONNECT_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'CERT_HAS_EXPIRED',
 ]);
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
@@ -157,7 +167,10 @@ function classifyError(err: unknown): ErrorClass {
   const code = errorCode(err);
   if (code === EGRESS_BLOCKED_CODE) return 'blocked';
   if (code !== undefined && TIMEOUT_CODES.has(code)) return 'timeout';
-  if (code !== undefined && (CONNECT_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_')))
+  if (
+    code !== undefined &&
+    (CONNECT_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))
+  )
     return 'connect';
   return 'other';
 }
@@ -180,7 +193,10 @@ async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<strin
   let seen = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     if (keptBytes < RESPONSE_BODY_LIMIT) {
-      const part = chunk.length > RESPONSE_BODY_LIMIT - keptBytes ? chunk.subarray(0, RESPONSE_BODY_LIMIT - keptBytes) : chunk;
+      const part =
+        chunk.length > RESPONSE_BODY_LIMIT - keptBytes
+          ? chunk.subarray(0, RESPONSE_BODY_LIMIT - keptBytes)
+          : chunk;
       kept.push(part);
       keptBytes += part.length;
     }

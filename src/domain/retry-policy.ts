@@ -20,7 +20,11 @@ export const RETRY_POLICY_LIMITS = {
  * initial × multiplier^(n-1), ±20% jitter, capped at max_delay_ms.
  * `random` is injected so tests are exact.
  */
-export function backoffDelayMs(policy: RetryPolicy, attemptsMade: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  policy: RetryPolicy,
+  attemptsMade: number,
+  random: () => number = Math.random,
+): number {
   const base = policy.initial_delay_ms * Math.pow(policy.backoff_multiplier, Math.max(0, attemptsMade - 1));
   const jittered = base * (0.8 + 0.4 * random());
   return Math.round(Math.min(policy.max_delay_ms, jittered));

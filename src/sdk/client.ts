@@ -72,7 +72,12 @@ class Tenants {
     return this.http.request({ method: 'GET', path: `/v1/tenants/${seg(tenant)}`, repeatable: true });
   }
   update(tenant: string, body: TenantUpdate): Promise<Tenant> {
-    return this.http.request({ method: 'PATCH', path: `/v1/tenants/${seg(tenant)}`, body, repeatable: false });
+    return this.http.request({
+      method: 'PATCH',
+      path: `/v1/tenants/${seg(tenant)}`,
+      body,
+      repeatable: false,
+    });
   }
   delete(tenant: string): Promise<void> {
     return this.http.request({ method: 'DELETE', path: `/v1/tenants/${seg(tenant)}`, repeatable: true });
@@ -90,10 +95,20 @@ class ApiKeys {
     return this.http.request({ method: 'POST', path: this.path(tenant), body, repeatable: false });
   }
   list(tenant: string, params?: PageParams): Promise<Page<ApiKey>> {
-    return this.http.request({ method: 'GET', path: this.path(tenant), query: page(params), repeatable: true });
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant),
+      query: page(params),
+      repeatable: true,
+    });
   }
   iterate(tenant: string, params?: Omit<PageParams, 'cursor'>): AsyncGenerator<ApiKey, void, undefined> {
-    return this.http.paginate({ method: 'GET', path: this.path(tenant), query: page(params), repeatable: true });
+    return this.http.paginate({
+      method: 'GET',
+      path: this.path(tenant),
+      query: page(params),
+      repeatable: true,
+    });
   }
   delete(tenant: string, id: string): Promise<void> {
     return this.http.request({ method: 'DELETE', path: `${this.path(tenant)}/${seg(id)}`, repeatable: true });
@@ -108,10 +123,20 @@ class EventTypes {
     return this.http.request({ method: 'PUT', path: `/v1/event-types/${seg(name)}`, body, repeatable: true });
   }
   list(params?: PageParams): Promise<Page<EventType>> {
-    return this.http.request({ method: 'GET', path: '/v1/event-types', query: page(params), repeatable: true });
+    return this.http.request({
+      method: 'GET',
+      path: '/v1/event-types',
+      query: page(params),
+      repeatable: true,
+    });
   }
   iterate(params?: Omit<PageParams, 'cursor'>): AsyncGenerator<EventType, void, undefined> {
-    return this.http.paginate({ method: 'GET', path: '/v1/event-types', query: page(params), repeatable: true });
+    return this.http.paginate({
+      method: 'GET',
+      path: '/v1/event-types',
+      query: page(params),
+      repeatable: true,
+    });
   }
   get(name: string): Promise<EventType> {
     return this.http.request({ method: 'GET', path: `/v1/event-types/${seg(name)}`, repeatable: true });
@@ -135,10 +160,20 @@ class Webhooks {
     return this.http.request({ method: 'POST', path: this.path(tenant), body, repeatable: false });
   }
   list(tenant: string, params?: PageParams): Promise<Page<Webhook>> {
-    return this.http.request({ method: 'GET', path: this.path(tenant), query: page(params), repeatable: true });
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant),
+      query: page(params),
+      repeatable: true,
+    });
   }
   iterate(tenant: string, params?: Omit<PageParams, 'cursor'>): AsyncGenerator<Webhook, void, undefined> {
-    return this.http.paginate({ method: 'GET', path: this.path(tenant), query: page(params), repeatable: true });
+    return this.http.paginate({
+      method: 'GET',
+      path: this.path(tenant),
+      query: page(params),
+      repeatable: true,
+    });
   }
   get(tenant: string, id: string): Promise<Webhook> {
     return this.http.request({ method: 'GET', path: this.path(tenant, id), repeatable: true });
@@ -160,16 +195,31 @@ class Webhooks {
   }
   /** the previous secret keeps signing alongside the new one for `grace_period_s` */
   rotateSecret(tenant: string, id: string, body: SecretRotate = {}): Promise<WebhookSecret> {
-    return this.http.request({ method: 'POST', path: this.path(tenant, id, '/secret/rotate'), body, repeatable: false });
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant, id, '/secret/rotate'),
+      body,
+      repeatable: false,
+    });
   }
   /** sends a test event (type `webhook.test` unless given) to this webhook only */
   test(tenant: string, id: string, body: WebhookTest = {}): Promise<EventAccepted> {
-    return this.http.request({ method: 'POST', path: this.path(tenant, id, '/test'), body, repeatable: false });
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant, id, '/test'),
+      body,
+      repeatable: false,
+    });
   }
   /** re-delivers to this webhook the matching events of a time range */
   recover(tenant: string, id: string, body: WebhookRecover): Promise<RecoverResult> {
     const range = { since: iso(body.since), until: iso(body.until) };
-    return this.http.request({ method: 'POST', path: this.path(tenant, id, '/recover'), body: range, repeatable: false });
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant, id, '/recover'),
+      body: range,
+      repeatable: false,
+    });
   }
 }
 
@@ -183,7 +233,11 @@ class Events {
    * Sends an event to every matching webhook of the tenant. With an `id` or an idempotency key a
    * repeat returns the original event and sends nothing again, so only then is it retried.
    */
-  send<TData = unknown>(tenant: string, body: EventSend<TData>, opts: SendOptions = {}): Promise<EventAccepted<TData>> {
+  send<TData = unknown>(
+    tenant: string,
+    body: EventSend<TData>,
+    opts: SendOptions = {},
+  ): Promise<EventAccepted<TData>> {
     return this.http.request({
       method: 'POST',
       path: this.path(tenant),
@@ -196,10 +250,20 @@ class Events {
     return this.http.request({ method: 'GET', path: `${this.path(tenant)}/${seg(id)}`, repeatable: true });
   }
   list(tenant: string, params?: EventListParams): Promise<Page<Event>> {
-    return this.http.request({ method: 'GET', path: this.path(tenant), query: eventQuery(params), repeatable: true });
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant),
+      query: eventQuery(params),
+      repeatable: true,
+    });
   }
   iterate(tenant: string, params?: Omit<EventListParams, 'cursor'>): AsyncGenerator<Event, void, undefined> {
-    return this.http.paginate({ method: 'GET', path: this.path(tenant), query: eventQuery(params), repeatable: true });
+    return this.http.paginate({
+      method: 'GET',
+      path: this.path(tenant),
+      query: eventQuery(params),
+      repeatable: true,
+    });
   }
 }
 
@@ -220,10 +284,23 @@ class Deliveries {
     return `/v1/tenants/${seg(tenant)}/deliveries`;
   }
   list(tenant: string, params?: DeliveryListParams): Promise<Page<Delivery>> {
-    return this.http.request({ method: 'GET', path: this.path(tenant), query: deliveryQuery(params), repeatable: true });
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant),
+      query: deliveryQuery(params),
+      repeatable: true,
+    });
   }
-  iterate(tenant: string, params?: Omit<DeliveryListParams, 'cursor'>): AsyncGenerator<Delivery, void, undefined> {
-    return this.http.paginate({ method: 'GET', path: this.path(tenant), query: deliveryQuery(params), repeatable: true });
+  iterate(
+    tenant: string,
+    params?: Omit<DeliveryListParams, 'cursor'>,
+  ): AsyncGenerator<Delivery, void, undefined> {
+    return this.http.paginate({
+      method: 'GET',
+      path: this.path(tenant),
+      query: deliveryQuery(params),
+      repeatable: true,
+    });
   }
   /** with every attempt made so far */
   get(tenant: string, id: string): Promise<DeliveryWithAttempts> {
@@ -231,12 +308,21 @@ class Deliveries {
   }
   /** queues one more attempt now */
   retry(tenant: string, id: string): Promise<Delivery> {
-    return this.http.request({ method: 'POST', path: `${this.path(tenant)}/${seg(id)}/retry`, repeatable: false });
+    return this.http.request({
+      method: 'POST',
+      path: `${this.path(tenant)}/${seg(id)}/retry`,
+      repeatable: false,
+    });
   }
 }
 
 function deliveryQuery(params: DeliveryListParams | undefined) {
-  return { ...page(params), event_id: params?.event_id, webhook_id: params?.webhook_id, status: params?.status };
+  return {
+    ...page(params),
+    event_id: params?.event_id,
+    webhook_id: params?.webhook_id,
+    status: params?.status,
+  };
 }
 
 export class Hooklane {

@@ -71,7 +71,8 @@ export class Transport {
   private readonly timeoutMs: number;
 
   constructor(opts: TransportOptions) {
-    if (!/^https?:\/\//.test(opts.baseUrl)) throw new TypeError(`baseUrl must be an http(s) URL, got "${opts.baseUrl}"`);
+    if (!/^https?:\/\//.test(opts.baseUrl))
+      throw new TypeError(`baseUrl must be an http(s) URL, got "${opts.baseUrl}"`);
     if (!opts.apiKey) throw new TypeError('apiKey is required');
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.apiKey = opts.apiKey;
@@ -139,7 +140,10 @@ export class Transport {
     try {
       return JSON.parse(text);
     } catch {
-      throw new HooklaneApiError(res.status, { code: 'invalid_response', detail: 'the API answered with non-JSON' });
+      throw new HooklaneApiError(res.status, {
+        code: 'invalid_response',
+        detail: 'the API answered with non-JSON',
+      });
     }
   }
 

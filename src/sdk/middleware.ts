@@ -29,17 +29,24 @@ type Secret = string | readonly string[];
 const verifiedEvents = new WeakMap<IncomingMessage, WebhookEvent>();
 
 /** The event a webhook middleware verified for this request (Node/Express `req` or Fastify `request`). */
-export function webhookEvent<TData = unknown>(req: IncomingMessage | { raw: IncomingMessage }): WebhookEvent<TData> {
+export function webhookEvent<TData = unknown>(
+  req: IncomingMessage | { raw: IncomingMessage },
+): WebhookEvent<TData> {
   const raw = 'raw' in req ? req.raw : req;
   const event = verifiedEvents.get(raw);
   if (event === undefined) {
-    throw new Error('no verified webhook on this request: mount expressWebhook or fastifyWebhook before this handler');
+    throw new Error(
+      'no verified webhook on this request: mount expressWebhook or fastifyWebhook before this handler',
+    );
   }
   return event as WebhookEvent<TData>;
 }
 
 /** Reads a Node request body up to `maxBytes`; beyond it rejects with a 413 and discards the rest. */
-export function readRawBody(req: IncomingMessage, maxBytes: number = DEFAULT_MAX_BODY_BYTES): Promise<Buffer> {
+export function readRawBody(
+  req: IncomingMessage,
+  maxBytes: number = DEFAULT_MAX_BODY_BYTES,
+): Promise<Buffer> {
   const tooLarge = () =>
     new WebhookVerificationError('invalid_payload', `body is larger than ${maxBytes} bytes`, 413);
   const declared = Number(req.headers['content-length']);
@@ -72,7 +79,10 @@ export function readRawBody(req: IncomingMessage, maxBytes: number = DEFAULT_MAX
 /** Answers a refused webhook: the status the error carries and `{error: reason, message}`. */
 export function rejectWebhook(res: ServerResponse, err: WebhookVerificationError): void {
   const body = JSON.stringify({ error: err.reason, message: err.message });
-  res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(err.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 

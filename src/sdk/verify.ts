@@ -8,11 +8,7 @@ import { SECRET_PREFIX, isValidSecret, verify, type HeaderBag } from '../signing
 import type { WebhookEvent } from './types.js';
 
 export type WebhookVerificationReason =
-  | 'missing_header'
-  | 'invalid_signature'
-  | 'timestamp_too_old'
-  | 'timestamp_in_future'
-  | 'invalid_payload';
+  'missing_header' | 'invalid_signature' | 'timestamp_too_old' | 'timestamp_in_future' | 'invalid_payload';
 
 /** What was wrong with a received webhook. `status` is the answer a receiver should give. */
 export class WebhookVerificationError extends Error {
@@ -76,7 +72,8 @@ function secretList(secret: string | readonly string[]): string[] {
   return list.map((s) => {
     const full = s.startsWith(SECRET_PREFIX) ? s : SECRET_PREFIX + s;
     // A mistyped secret would otherwise fail every request as "invalid_signature".
-    if (!isValidSecret(full)) throw new TypeError('webhook secret must be "whsec_" followed by base64 of 24–64 bytes');
+    if (!isValidSecret(full))
+      throw new TypeError('webhook secret must be "whsec_" followed by base64 of 24–64 bytes');
     return full;
   });
 }
@@ -136,7 +133,9 @@ function checkSignature(
 function isEnvelope(value: unknown): value is WebhookEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.id === 'string' && typeof v.type === 'string' && typeof v.timestamp === 'string' && 'data' in v;
+  return (
+    typeof v.id === 'string' && typeof v.type === 'string' && typeof v.timestamp === 'string' && 'data' in v
+  );
 }
 
 /**
@@ -163,7 +162,10 @@ export function verifyWebhook<TData = unknown>(
     throw new WebhookVerificationError('invalid_payload', 'body is not JSON');
   }
   if (!isEnvelope(parsed)) {
-    throw new WebhookVerificationError('invalid_payload', 'body is not a hooklane event {id, type, timestamp, data}');
+    throw new WebhookVerificationError(
+      'invalid_payload',
+      'body is not a hooklane event {id, type, timestamp, data}',
+    );
   }
   return parsed as WebhookEvent<TData>;
 }

@@ -17,7 +17,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const url = opts.databaseUrl;
   if (url.startsWith('sqlite:')) {
     const { openSqliteStore } = await import('./sqlite/index.js');
-    return openSqliteStore({ path: url.slice('sqlite:'.length), synchronous: opts.sqliteSynchronous ?? 'NORMAL' });
+    return openSqliteStore({
+      path: url.slice('sqlite:'.length),
+      synchronous: opts.sqliteSynchronous ?? 'NORMAL',
+    });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresStore } = await import('./postgres/index.js');

@@ -58,7 +58,13 @@ describe('platform admin key', () => {
   });
 
   it('missing, malformed and unknown keys are 401 with a WWW-Authenticate challenge', async () => {
-    for (const authorization of [undefined, 'Basic abc', 'Bearer', 'Bearer hl_unknown', `Bearer ${'x'.repeat(300)}`]) {
+    for (const authorization of [
+      undefined,
+      'Basic abc',
+      'Bearer',
+      'Bearer hl_unknown',
+      `Bearer ${'x'.repeat(300)}`,
+    ]) {
       const res = await api.call('GET', '/v1/tenants', {
         key: null,
         headers: authorization === undefined ? {} : { authorization },
@@ -106,7 +112,12 @@ describe('role × route matrix', () => {
 
   const ROUTES: RouteCase[] = [
     { method: 'GET', route: '/health', access: 'public', prepare: async () => ({ url: '/health' }) },
-    { method: 'GET', route: '/openapi.json', access: 'public', prepare: async () => ({ url: '/openapi.json' }) },
+    {
+      method: 'GET',
+      route: '/openapi.json',
+      access: 'public',
+      prepare: async () => ({ url: '/openapi.json' }),
+    },
     { method: 'GET', route: '/metrics', access: 'platform', prepare: async () => ({ url: '/metrics' }) },
     {
       method: 'POST',
@@ -114,7 +125,12 @@ describe('role × route matrix', () => {
       access: 'platform',
       prepare: async () => ({ url: '/v1/tenants', body: { name: 'm' } }),
     },
-    { method: 'GET', route: '/v1/tenants', access: 'platform', prepare: async () => ({ url: '/v1/tenants' }) },
+    {
+      method: 'GET',
+      route: '/v1/tenants',
+      access: 'platform',
+      prepare: async () => ({ url: '/v1/tenants' }),
+    },
     {
       method: 'GET',
       route: '/v1/tenants/{tenant}',
@@ -164,7 +180,12 @@ describe('role × route matrix', () => {
       access: 'platform',
       prepare: async () => ({ url: '/v1/event-types/matrix.type', body: { description: 'd' } }),
     },
-    { method: 'GET', route: '/v1/event-types', access: 'authenticated', prepare: async () => ({ url: '/v1/event-types' }) },
+    {
+      method: 'GET',
+      route: '/v1/event-types',
+      access: 'authenticated',
+      prepare: async () => ({ url: '/v1/event-types' }),
+    },
     {
       method: 'GET',
       route: '/v1/event-types/{name}',
@@ -307,22 +328,36 @@ describe('role × route matrix', () => {
 
   it('covers every route of the OpenAPI document (and so of API.md)', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body;
-    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
-      Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
     );
     const covered = ROUTES.map((r) => `${r.method} ${r.route}`);
     expect(covered.sort()).toEqual(documented.filter((r) => !r.startsWith('HEAD ')).sort());
   });
 
-  for (const principal of ['platform', 'a_admin', 'a_editor', 'a_viewer', 'b_admin', 'none', 'bad'] as const) {
+  for (const principal of [
+    'platform',
+    'a_admin',
+    'a_editor',
+    'a_viewer',
+    'b_admin',
+    'none',
+    'bad',
+  ] as const) {
     it(`${principal}: gets exactly what its role allows on every route`, async () => {
       const mismatches: string[] = [];
       for (const r of ROUTES) {
         const { url, body } = await r.prepare();
-        const res = await api.call(r.method, url, { key: keys[principal], ...(body !== undefined ? { body } : {}) });
+        const res = await api.call(r.method, url, {
+          key: keys[principal],
+          ...(body !== undefined ? { body } : {}),
+        });
         const want = EXPECTED[r.access][principal];
         const ok = want === 2 ? res.status >= 200 && res.status < 300 : res.status === want;
-        if (!ok) mismatches.push(`${r.method} ${r.route}: got ${res.status}, want ${want === 2 ? '2xx' : want}: ${res.text}`);
+        if (!ok)
+          mismatches.push(
+            `${r.method} ${r.route}: got ${res.status}, want ${want === 2 ? '2xx' : want}: ${res.text}`,
+          );
         if (res.status >= 400) {
           expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
         }
@@ -351,7 +386,9 @@ describe('role × route matrix', () => {
       expectProblem(await api.call('GET', url, { key: keys.b_admin }), 404, 'not_found');
     }
     const lists = await Promise.all(
-      ['webhooks', 'events', 'deliveries'].map((r) => api.call('GET', `/v1/tenants/ten-b/${r}`, { key: keys.b_admin })),
+      ['webhooks', 'events', 'deliveries'].map((r) =>
+        api.call('GET', `/v1/tenants/ten-b/${r}`, { key: keys.b_admin }),
+      ),
     );
     for (const l of lists) expect(l.body.data).toEqual([]);
   });

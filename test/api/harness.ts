@@ -68,14 +68,14 @@ export async function startApi(opts: HarnessOptions = {}): Promise<ApiHarness> {
   const realStore = await openSqliteStore({ path: join(dir, 'hl.db'), synchronous: 'NORMAL' });
   await realStore.migrate();
   const store = opts.wrapStore ? opts.wrapStore(realStore) : realStore;
-  await ensureAdminKey(store, config, clock);
+  if (config.adminKey !== null) await ensureAdminKey(store, config, clock);
   const metrics = new Metrics({ defaultMetrics: false });
   const ingestor = new EventIngestor({ store, clock, metrics });
   const app = await buildApi({
     store,
     config,
     clock,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     metrics,
     ingestor,
     validateWebhookUrl,
@@ -92,7 +92,12 @@ export async function startApi(opts: HarnessOptions = {}): Promise<ApiHarness> {
       headers['content-type'] = 'application/json';
     }
     Object.assign(headers, o.headers);
-    const res = await app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
+    const res = await app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(payload !== undefined ? { payload } : {}),
+    });
     let body: any = null;
     try {
       body = res.body === '' ? null : JSON.parse(res.body);

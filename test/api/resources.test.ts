@@ -32,7 +32,9 @@ describe('API resources', () => {
   });
 
   it('tenants: create (own id or generated), get, list with cursor, patch, delete', async () => {
-    const a = await api.call('POST', '/v1/tenants', { body: { id: 'crud-a', name: 'A', metadata: { plan: 'pro' } } });
+    const a = await api.call('POST', '/v1/tenants', {
+      body: { id: 'crud-a', name: 'A', metadata: { plan: 'pro' } },
+    });
     expect(a.status).toBe(201);
     expect(a.body).toMatchObject({ id: 'crud-a', name: 'A', metadata: { plan: 'pro' } });
     expect(a.body.created_at).toMatch(ISO);
@@ -42,7 +44,11 @@ describe('API resources', () => {
     expect(gen.body.id).toMatch(/^ten_/);
     expect(gen.body.metadata).toEqual({});
 
-    expectProblem(await api.call('POST', '/v1/tenants', { body: { id: 'crud-a', name: 'again' } }), 409, 'conflict');
+    expectProblem(
+      await api.call('POST', '/v1/tenants', { body: { id: 'crud-a', name: 'again' } }),
+      409,
+      'conflict',
+    );
 
     expect((await api.call('GET', '/v1/tenants/crud-a')).body.name).toBe('A');
     expectProblem(await api.call('GET', '/v1/tenants/nope'), 404, 'not_found');
@@ -76,7 +82,9 @@ describe('API resources', () => {
 
   it('api keys: the key is shown once, works, is listed without it, and stops working when revoked', async () => {
     await api.call('POST', '/v1/tenants', { body: { id: 'keys-t', name: 'K' } });
-    const created = await api.call('POST', '/v1/tenants/keys-t/api-keys', { body: { role: 'viewer', name: 'ci' } });
+    const created = await api.call('POST', '/v1/tenants/keys-t/api-keys', {
+      body: { role: 'viewer', name: 'ci' },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ tenant_id: 'keys-t', role: 'viewer', name: 'ci' });
     expect(created.body.key).toMatch(/^hl_[A-Za-z0-9_-]{43}$/);
@@ -96,8 +104,14 @@ describe('API resources', () => {
   });
 
   it('event types: PUT creates (201) then replaces (200); GET, list, DELETE', async () => {
-    const schema = { type: 'object', properties: { email: { type: 'string', format: 'email' } }, required: ['email'] };
-    const c = await api.call('PUT', '/v1/event-types/user.created', { body: { description: 'a user', schema } });
+    const schema = {
+      type: 'object',
+      properties: { email: { type: 'string', format: 'email' } },
+      required: ['email'],
+    };
+    const c = await api.call('PUT', '/v1/event-types/user.created', {
+      body: { description: 'a user', schema },
+    });
     expect(c.status).toBe(201);
     expect(c.body).toMatchObject({ name: 'user.created', description: 'a user', schema });
     const r = await api.call('PUT', '/v1/event-types/user.created', { body: { description: 'v2' } });
@@ -121,7 +135,9 @@ describe('API resources', () => {
 
   it('webhooks: create with defaults and secret, get without it, PUT replace, PATCH, DELETE', async () => {
     await api.call('POST', '/v1/tenants', { body: { id: 'wh-t', name: 'W' } });
-    const c = await api.call('POST', '/v1/tenants/wh-t/webhooks', { body: { url: HOOK_URL, events: ['user.*'] } });
+    const c = await api.call('POST', '/v1/tenants/wh-t/webhooks', {
+      body: { url: HOOK_URL, events: ['user.*'] },
+    });
     expect(c.status, c.text).toBe(201);
     expect(c.body).toMatchObject({
       tenant_id: 'wh-t',
@@ -132,7 +148,12 @@ describe('API resources', () => {
       paused: false,
       disabled_reason: null,
       headers: {},
-      retry_policy: { max_attempts: 8, initial_delay_ms: 5000, backoff_multiplier: 5, max_delay_ms: 36_000_000 },
+      retry_policy: {
+        max_attempts: 8,
+        initial_delay_ms: 5000,
+        backoff_multiplier: 5,
+        max_delay_ms: 36_000_000,
+      },
       timeout_ms: 30000,
       max_in_flight: 16,
       rate_limit_per_s: null,
@@ -186,7 +207,10 @@ describe('API resources', () => {
 
     expect((await api.call('DELETE', `/v1/tenants/wh-t/webhooks/${id}`)).status).toBe(204);
     expectProblem(await api.call('GET', `/v1/tenants/wh-t/webhooks/${id}`), 404, 'not_found');
-    expectProblem(await api.call('PATCH', `/v1/tenants/wh-t/webhooks/${id}`, { body: { paused: false } }), 404);
+    expectProblem(
+      await api.call('PATCH', `/v1/tenants/wh-t/webhooks/${id}`, { body: { paused: false } }),
+      404,
+    );
   });
 
   it('webhook secret: supplied on create, read back, rotated with a grace period', async () => {
@@ -225,8 +249,12 @@ describe('API resources', () => {
 
   it('webhook test: one event delivered only to that webhook', async () => {
     await api.call('POST', '/v1/tenants', { body: { id: 'test-t', name: 'T' } });
-    const a = await api.call('POST', '/v1/tenants/test-t/webhooks', { body: { url: HOOK_URL, events: ['x.y'] } });
-    const b = await api.call('POST', '/v1/tenants/test-t/webhooks', { body: { url: HOOK_URL, events: ['*'] } });
+    const a = await api.call('POST', '/v1/tenants/test-t/webhooks', {
+      body: { url: HOOK_URL, events: ['x.y'] },
+    });
+    const b = await api.call('POST', '/v1/tenants/test-t/webhooks', {
+      body: { url: HOOK_URL, events: ['*'] },
+    });
     const res = await api.call('POST', `/v1/tenants/test-t/webhooks/${a.body.id}/test`, { body: {} });
     expect(res.status, res.text).toBe(202);
     expect(res.body).toMatchObject({ type: 'webhook.test', deliveries: 1 });
@@ -243,26 +271,43 @@ describe('API resources', () => {
 
   it('events: 202 with deliveries per matching active webhook; get and list with filters', async () => {
     await api.call('POST', '/v1/tenants', { body: { id: 'ev-t', name: 'E' } });
-    const users = await api.call('POST', '/v1/tenants/ev-t/webhooks', { body: { url: HOOK_URL, events: ['user.*'] } });
+    const users = await api.call('POST', '/v1/tenants/ev-t/webhooks', {
+      body: { url: HOOK_URL, events: ['user.*'] },
+    });
     await api.call('POST', '/v1/tenants/ev-t/webhooks', { body: { url: HOOK_URL, events: ['*'] } });
-    await api.call('POST', '/v1/tenants/ev-t/webhooks', { body: { url: HOOK_URL, events: ['order.created'] } });
-    await api.call('POST', '/v1/tenants/ev-t/webhooks', { body: { url: HOOK_URL, events: ['*'], active: false } });
+    await api.call('POST', '/v1/tenants/ev-t/webhooks', {
+      body: { url: HOOK_URL, events: ['order.created'] },
+    });
+    await api.call('POST', '/v1/tenants/ev-t/webhooks', {
+      body: { url: HOOK_URL, events: ['*'], active: false },
+    });
 
-    const e = await api.call('POST', '/v1/tenants/ev-t/events', { body: { type: 'user.created', data: { n: 1 } } });
+    const e = await api.call('POST', '/v1/tenants/ev-t/events', {
+      body: { type: 'user.created', data: { n: 1 } },
+    });
     expect(e.status, e.text).toBe(202);
     expect(e.body).toMatchObject({ type: 'user.created', data: { n: 1 }, deliveries: 2 });
     expect(e.body.id).toMatch(/^evt_/);
     expect(e.body.timestamp).toMatch(ISO);
     expect(Object.keys(e.body)).toEqual(['id', 'type', 'timestamp', 'data', 'deliveries']);
 
-    const o = await api.call('POST', '/v1/tenants/ev-t/events', { body: { id: 'order-1', type: 'order.created', data: [1] } });
+    const o = await api.call('POST', '/v1/tenants/ev-t/events', {
+      body: { id: 'order-1', type: 'order.created', data: [1] },
+    });
     expect(o.body).toMatchObject({ id: 'order-1', deliveries: 2 });
-    const none = await api.call('POST', '/v1/tenants/ev-t/events', { body: { type: 'invoice.sent', data: null } });
+    const none = await api.call('POST', '/v1/tenants/ev-t/events', {
+      body: { type: 'invoice.sent', data: null },
+    });
     expect(none.body.deliveries).toBe(1);
 
     const got = await api.call('GET', `/v1/tenants/ev-t/events/${e.body.id}`);
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ id: e.body.id, type: 'user.created', data: { n: 1 }, timestamp: e.body.timestamp });
+    expect(got.body).toMatchObject({
+      id: e.body.id,
+      type: 'user.created',
+      data: { n: 1 },
+      timestamp: e.body.timestamp,
+    });
     expectProblem(await api.call('GET', '/v1/tenants/ev-t/events/missing'), 404);
 
     const all = await api.call('GET', '/v1/tenants/ev-t/events');
@@ -285,7 +330,12 @@ describe('API resources', () => {
     const list = await api.call('GET', '/v1/tenants/dl-t/deliveries?status=pending');
     expect(list.body.data).toHaveLength(1);
     const d = list.body.data[0];
-    expect(d).toMatchObject({ event_id: e.body.id, webhook_id: w.body.id, event_type: 'a.b', status: 'pending' });
+    expect(d).toMatchObject({
+      event_id: e.body.id,
+      webhook_id: w.body.id,
+      event_type: 'a.b',
+      status: 'pending',
+    });
     expect((await api.call('GET', '/v1/tenants/dl-t/deliveries?status=failed')).body.data).toEqual([]);
 
     // A worker takes it and fails it for good, through the real queue verbs.
@@ -331,7 +381,12 @@ describe('API resources', () => {
 
     const got = await api.call('GET', `/v1/tenants/dl-t/deliveries/${d.id}`);
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ status: 'failed', attempt_count: 1, last_status_code: 500, next_attempt_at: null });
+    expect(got.body).toMatchObject({
+      status: 'failed',
+      attempt_count: 1,
+      last_status_code: 500,
+      next_attempt_at: null,
+    });
     expect(got.body.attempts).toHaveLength(1);
     expect(got.body.attempts[0]).toMatchObject({
       attempt_number: 1,
@@ -397,7 +452,9 @@ describe('API resources', () => {
     expect(res.status, res.text).toBe(202);
     expect(res.body).toEqual({ deliveries: 1 });
     expect((await api.call('GET', `/v1/tenants/rc-t/deliveries/${d.id}`)).body.status).toBe('pending');
-    const again = await api.call('POST', `/v1/tenants/rc-t/webhooks/${w.body.id}/recover`, { body: { since } });
+    const again = await api.call('POST', `/v1/tenants/rc-t/webhooks/${w.body.id}/recover`, {
+      body: { since },
+    });
     expect(again.body).toEqual({ deliveries: 0 });
   });
 

@@ -99,7 +99,12 @@ export async function testServer(handle: (hit: Hit, res: ServerResponse) => void
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const hit = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks), socket: req.socket };
+      const hit = {
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        socket: req.socket,
+      };
       hits.push(hit);
       handle(hit, res);
     });

@@ -59,9 +59,9 @@ describe('the request a webhook receives', () => {
     expect(hit.headers['x-hooklane-attempt']).toBe('3');
     expect(hit.headers['x-hooklane-source-id']).toBeUndefined();
     const secret = webhook.secrets[0]!.secret;
-    expect(new StandardWebhook(secret).verify(hit.body.toString('utf8'), standardHeaders(hit.headers))).toEqual(
-      JSON.parse(claimed.event.payload),
-    );
+    expect(
+      new StandardWebhook(secret).verify(hit.body.toString('utf8'), standardHeaders(hit.headers)),
+    ).toEqual(JSON.parse(claimed.event.payload));
 
     expect(attempt).toMatchObject({
       tenant_id: 'acme',
@@ -144,7 +144,10 @@ describe('the request a webhook receives', () => {
     expect(String(h['webhook-signature'])).not.toContain('forged');
     expect(Number(h['webhook-timestamp'])).toBeGreaterThan(1);
     expect(() =>
-      new StandardWebhook(webhook.secrets[0]!.secret).verify(srv.hits[0]!.body.toString(), standardHeaders(h)),
+      new StandardWebhook(webhook.secrets[0]!.secret).verify(
+        srv.hits[0]!.body.toString(),
+        standardHeaders(h),
+      ),
     ).not.toThrow();
     // the receiver's credential is not copied into the attempt log
     expect(attempt.request_headers['authorization']).toBe('[redacted]');
@@ -166,9 +169,14 @@ describe('the request a webhook receives', () => {
     expect(hit.body.equals(raw)).toBe(true);
     expect(hit.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(hit.headers['x-hooklane-source-id']).toBe('src_123');
-    expect(() =>
-      new StandardWebhook(webhook.secrets[0]!.secret).verify(hit.body.toString('utf8'), standardHeaders(hit.headers)),
-    ).not.toThrow();
+    // standardwebhooks' verify() JSON-parses the payload, so check the signature over the raw bytes
+    // with its sign() instead: same id, same timestamp, same bytes, same secret.
+    const expected = new StandardWebhook(webhook.secrets[0]!.secret).sign(
+      String(hit.headers['webhook-id']),
+      new Date(Number(hit.headers['webhook-timestamp']) * 1000),
+      hit.body.toString('utf8'),
+    );
+    expect(String(hit.headers['webhook-signature']).split(' ')).toContain(expected);
   });
 
   it('raw mode falls back to the envelope for events without raw bytes; envelope mode ignores raw bytes', async () => {
@@ -227,7 +235,11 @@ describe('answers and failures', () => {
         res.end();
       } else res.end('should not be reached');
     });
-    const { attempt } = await transport.send(makeClaimed(makeWebhook({ url: `${srv.url}/moved` })), 1, Date.now());
+    const { attempt } = await transport.send(
+      makeClaimed(makeWebhook({ url: `${srv.url}/moved` })),
+      1,
+      Date.now(),
+    );
     expect(srv.hits.map((h) => h.path)).toEqual(['/moved']);
     expect(attempt).toMatchObject({ response_status: 302, error_class: 'redirect', succeeded: false });
   });
@@ -249,12 +261,15 @@ describe('answers and failures', () => {
   it('reuses one keep-alive connection for answers of a few KiB', async () => {
     const srv = await serve((_hit, res) => res.end(Buffer.alloc(10_000, 'y')));
     const webhook = makeWebhook({ url: srv.url });
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 20; i++) {
       const { attempt } = await transport.send(makeClaimed(webhook), 1, Date.now());
       expect(attempt.response_body).toHaveLength(RESPONSE_BODY_LIMIT);
     }
-    expect(srv.hits).toHaveLength(5);
-    expect(srv.connections).toBe(1);
+    expect(srv.hits).toHaveLength(20);
+    // undici (7.x, Node 20) replaces the very first connection of an origin once, whatever the
+    // answer; a bare undici Agent against a bare node:http server does the same. After that one
+    // connection carries every request: 20 sends, at most 2 connections, not 20.
+    expect(srv.connections).toBeLessThanOrEqual(2);
   });
 
   it('passes Retry-After on and classifies statuses', async () => {
@@ -267,7 +282,8 @@ describe('answers and failures', () => {
     });
     const webhook = makeWebhook({ url: srv.url });
     const got = [];
-    for (let n = 0; n < statuses.length; n++) got.push(await transport.send(makeClaimed(webhook), 1, Date.now()));
+    for (let n = 0; n < statuses.length; n++)
+      got.push(await transport.send(makeClaimed(webhook), 1, Date.now()));
     expect(got.map((r) => [r.attempt.response_status, r.attempt.error_class, r.retryAfter])).toEqual([
       [429, '4xx', '7'],
       [410, '4xx', undefined],

@@ -36,7 +36,10 @@ describe('crash safety (SQLite, kill -9)', () => {
     // A slowish receiver keeps deliveries in flight when the process dies.
     receiver.on('/a', { delayMs: 5 });
     receiver.on('/b', { delayMs: 5 });
-    for (const [path, events] of [['/a', ['*']], ['/b', ['even']]] as const) {
+    for (const [path, events] of [
+      ['/a', ['*']],
+      ['/b', ['even']],
+    ] as const) {
       const res = await admin.post('/v1/tenants/acme/webhooks', {
         url: receiver.url + path,
         events,
@@ -69,7 +72,8 @@ describe('crash safety (SQLite, kill -9)', () => {
     server = await spawnServer({ databaseUrl: db, port, env });
     const want = (path: string) =>
       new Set(accepted.filter((e) => path === '/a' || e.type === 'even').map((e) => e.id));
-    const got = (path: string) => new Set(receiver.received(path).map((r) => String(r.headers['webhook-id'])));
+    const got = (path: string) =>
+      new Set(receiver.received(path).map((r) => String(r.headers['webhook-id'])));
     await waitFor(() => got('/a').size === 5000 && got('/b').size === 2500, { timeoutMs: 120_000 });
     expect(got('/a')).toEqual(want('/a'));
     expect(got('/b')).toEqual(want('/b'));

@@ -52,11 +52,18 @@ describe('fan-out end to end (SQLite, real process)', () => {
     }
 
     const sent: { id: string; type: string }[] = [];
-    const queue = Array.from({ length: 1000 }, (_, i) => ({ id: `evt-${i}`, type: TYPES[i % TYPES.length]! }));
+    const queue = Array.from({ length: 1000 }, (_, i) => ({
+      id: `evt-${i}`,
+      type: TYPES[i % TYPES.length]!,
+    }));
     await Promise.all(
       Array.from({ length: 16 }, async () => {
         for (let e = queue.shift(); e; e = queue.shift()) {
-          const res = await admin.post('/v1/tenants/acme/events', { id: e.id, type: e.type, data: { n: e.id } });
+          const res = await admin.post('/v1/tenants/acme/events', {
+            id: e.id,
+            type: e.type,
+            data: { n: e.id },
+          });
           expect(res.status).toBe(202);
           sent.push(e);
         }
@@ -81,7 +88,10 @@ describe('fan-out end to end (SQLite, real process)', () => {
 
     for (const r of receiver.requests.slice(0, 50)) {
       const wh = new Webhook(secrets.get(r.path)!);
-      const evt = wh.verify(r.body.toString(), r.headers as Record<string, string>) as { id: string; type: string };
+      const evt = wh.verify(r.body.toString(), r.headers as Record<string, string>) as {
+        id: string;
+        type: string;
+      };
       expect(evt.id).toBe(r.headers['webhook-id']);
       expect(matches(r.path, evt.type)).toBe(true);
     }

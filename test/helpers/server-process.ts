@@ -50,17 +50,21 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does)`);
   const port = opts.port ?? (await freePort());
   const adminKey = opts.adminKey ?? TEST_ADMIN_KEY;
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--database', opts.databaseUrl], {
-    env: {
-      ...process.env,
-      HOOKLANE_ADMIN_KEY: adminKey,
-      HOOKLANE_ALLOW_PRIVATE_NETWORKS: 'true',
-      HOOKLANE_ROLE: opts.role ?? 'all',
-      HOOKLANE_LOG_LEVEL: 'warn',
-      ...opts.env,
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', String(port), '--database', opts.databaseUrl],
+    {
+      env: {
+        ...process.env,
+        HOOKLANE_ADMIN_KEY: adminKey,
+        HOOKLANE_ALLOW_PRIVATE_NETWORKS: 'true',
+        HOOKLANE_ROLE: opts.role ?? 'all',
+        HOOKLANE_LOG_LEVEL: 'warn',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -86,7 +90,8 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
 
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hooklane exited with ${child.exitCode} while starting:\n${out}`);
+    if (child.exitCode !== null)
+      throw new Error(`hooklane exited with ${child.exitCode} while starting:\n${out}`);
     if (opts.role === 'worker') {
       if (/worker running/.test(out)) break;
     } else {

@@ -18,7 +18,12 @@ const SECRET = newSecret();
 const NOW_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
 const NOW_S = NOW_MS / 1000;
 
-const event = { id: 'evt_1', type: 'user.created', timestamp: '2026-11-22T12:00:00.000Z', data: { email: 'a@b.c' } };
+const event = {
+  id: 'evt_1',
+  type: 'user.created',
+  timestamp: '2026-11-22T12:00:00.000Z',
+  data: { email: 'a@b.c' },
+};
 const BODY = JSON.stringify(event);
 
 /** headers as the reference implementation signs them, for a message sent at `atS` */
@@ -48,9 +53,9 @@ describe('verifyWebhook', () => {
     const headers = signed(BODY);
     const bytes = Buffer.from(BODY);
     expect(verifyWebhook(bytes, headers, SECRET, { now: NOW_MS })).toEqual(event);
-    expect(verifyWebhook(new Uint8Array(bytes), new Headers(headers), SECRET, { now: new Date(NOW_MS) })).toEqual(
-      event,
-    );
+    expect(
+      verifyWebhook(new Uint8Array(bytes), new Headers(headers), SECRET, { now: new Date(NOW_MS) }),
+    ).toEqual(event);
   });
 
   it('reads header names in any case, as Node and proxies may deliver them', () => {
@@ -70,7 +75,9 @@ describe('verifyWebhook', () => {
   it('rejects a tampered body', () => {
     const headers = signed(BODY);
     const tampered = BODY.replace('a@b.c', 'x@b.c');
-    expect(reasonOf(() => verifyWebhook(tampered, headers, SECRET, { now: NOW_MS }))).toBe('invalid_signature');
+    expect(reasonOf(() => verifyWebhook(tampered, headers, SECRET, { now: NOW_MS }))).toBe(
+      'invalid_signature',
+    );
   });
 
   it('rejects a tampered webhook-id (it is part of the signed content)', () => {
@@ -79,7 +86,9 @@ describe('verifyWebhook', () => {
   });
 
   it('rejects the wrong secret', () => {
-    expect(reasonOf(() => verifyWebhook(BODY, signed(BODY), newSecret(), { now: NOW_MS }))).toBe('invalid_signature');
+    expect(reasonOf(() => verifyWebhook(BODY, signed(BODY), newSecret(), { now: NOW_MS }))).toBe(
+      'invalid_signature',
+    );
   });
 
   it('rejects a stale timestamp, and a future one, beyond the tolerance', () => {
@@ -103,23 +112,28 @@ describe('verifyWebhook', () => {
   it('uses the real clock when no time is given', () => {
     const nowS = Math.floor(Date.now() / 1000);
     expect(verifyWebhook(BODY, signed(BODY, SECRET, nowS), SECRET)).toEqual(event);
-    expect(reasonOf(() => verifyWebhook(BODY, signed(BODY, SECRET, nowS - 3600), SECRET))).toBe('timestamp_too_old');
+    expect(reasonOf(() => verifyWebhook(BODY, signed(BODY, SECRET, nowS - 3600), SECRET))).toBe(
+      'timestamp_too_old',
+    );
   });
 
-  it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const)('rejects a missing %s header', (name) => {
-    const headers: Record<string, string> = signed(BODY);
-    delete headers[name];
-    const err = (() => {
-      try {
-        verifyWebhook(BODY, headers, SECRET, { now: NOW_MS });
-      } catch (e) {
-        return e as WebhookVerificationError;
-      }
-      throw new Error('verification passed without ' + name);
-    })();
-    expect(err.reason).toBe('missing_header');
-    expect(err.status).toBe(400);
-  });
+  it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const)(
+    'rejects a missing %s header',
+    (name) => {
+      const headers: Record<string, string> = signed(BODY);
+      delete headers[name];
+      const err = (() => {
+        try {
+          verifyWebhook(BODY, headers, SECRET, { now: NOW_MS });
+        } catch (e) {
+          return e as WebhookVerificationError;
+        }
+        throw new Error('verification passed without ' + name);
+      })();
+      expect(err.reason).toBe('missing_header');
+      expect(err.status).toBe(400);
+    },
+  );
 
   it('rejects a timestamp header that is not unix seconds as a malformed header', () => {
     const headers = { ...signed(BODY), 'webhook-timestamp': '2026-11-22T12:00:00Z' };
@@ -154,7 +168,9 @@ describe('verifyWebhook', () => {
       'invalid_payload',
     );
     const array = '[1,2]';
-    expect(reasonOf(() => verifyWebhook(array, signed(array), SECRET, { now: NOW_MS }))).toBe('invalid_payload');
+    expect(reasonOf(() => verifyWebhook(array, signed(array), SECRET, { now: NOW_MS }))).toBe(
+      'invalid_payload',
+    );
     // but the signature alone can be checked for raw-format payloads
     expect(verifyWebhookSignature('not json', signed('not json'), SECRET, { now: NOW_MS })).toEqual({
       id: 'evt_1',
@@ -165,7 +181,9 @@ describe('verifyWebhook', () => {
   it('refuses a malformed secret or an already-parsed body as a programming error, not a bad request', () => {
     expect(() => verifyWebhook(BODY, signed(BODY), 'whsec_short', { now: NOW_MS })).toThrow(TypeError);
     expect(() => verifyWebhook(BODY, signed(BODY), [], { now: NOW_MS })).toThrow(TypeError);
-    expect(() => verifyWebhook(event as unknown as string, signed(BODY), SECRET, { now: NOW_MS })).toThrow(/raw/);
+    expect(() => verifyWebhook(event as unknown as string, signed(BODY), SECRET, { now: NOW_MS })).toThrow(
+      /raw/,
+    );
   });
 
   it('gives 401 for untrusted requests and 400 for malformed ones', () => {

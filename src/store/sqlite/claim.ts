@@ -61,7 +61,9 @@ export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => Claim
   const eventOf = db.prepare<[string, string], ClaimEvent>(
     'SELECT type, payload, raw_body, raw_content_type, source_id FROM events WHERE tenant_id = ? AND id = ?',
   );
-  const webhookOf = db.prepare<[string, string], WebhookRow>('SELECT * FROM webhooks WHERE tenant_id = ? AND id = ?');
+  const webhookOf = db.prepare<[string, string], WebhookRow>(
+    'SELECT * FROM webhooks WHERE tenant_id = ? AND id = ?',
+  );
 
   const claimBatch = db.transaction((opts: ClaimOptions): ClaimedDelivery[] => {
     const picked: [string, string, number][] = [];
@@ -81,7 +83,9 @@ export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => Claim
     const leased = lease.all({ worker: opts.workerId, now: opts.now, picked: JSON.stringify(picked) });
     // RETURNING has no defined order: restore the scan's oldest-due-first order.
     const order = new Map(picked.map(([tenantId, id], i) => [`${tenantId}\u0000${id}`, i]));
-    leased.sort((a, b) => order.get(`${a.tenant_id}\u0000${a.id}`)! - order.get(`${b.tenant_id}\u0000${b.id}`)!);
+    leased.sort(
+      (a, b) => order.get(`${a.tenant_id}\u0000${a.id}`)! - order.get(`${b.tenant_id}\u0000${b.id}`)!,
+    );
 
     const webhooks = new Map<string, Webhook>();
     const claimed: ClaimedDelivery[] = [];

@@ -53,7 +53,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     return hot;
   };
   const hasSchema = () =>
-    conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !== undefined;
+    conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").get() !==
+    undefined;
   const ready = () => {
     if (hot === null && !hasSchema()) {
       throw new Error('the SQLite database has no schema yet: run store.migrate() (hooklane migrate) first');

@@ -48,7 +48,9 @@ export function createIngest(db: SqliteConnection): (inputs: IngestInput[], now:
     for (const { event, onlyWebhookId } of inputs) {
       const existing =
         byId.get(event.tenant_id, event.id) ??
-        (event.idempotency_key === null ? undefined : byIdempotencyKey.get(event.tenant_id, event.idempotency_key));
+        (event.idempotency_key === null
+          ? undefined
+          : byIdempotencyKey.get(event.tenant_id, event.idempotency_key));
       if (existing !== undefined) {
         results.push({ event: toEvent(existing), duplicate: true, deliveries: 0 });
         continue;
@@ -69,7 +71,16 @@ export function createIngest(db: SqliteConnection): (inputs: IngestInput[], now:
         targets = webhooks.filter((w) => matchesFilter(w.filters, event.type)).map((w) => w.id);
       }
       for (const webhookId of targets) {
-        insertDelivery.run(event.tenant_id, newId('delivery', now), event.id, webhookId, event.type, now, now, now);
+        insertDelivery.run(
+          event.tenant_id,
+          newId('delivery', now),
+          event.id,
+          webhookId,
+          event.type,
+          now,
+          now,
+          now,
+        );
       }
       results.push({ event, duplicate: false, deliveries: targets.length });
     }

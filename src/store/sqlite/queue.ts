@@ -61,10 +61,13 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
     ORDER BY d.next_attempt_at LIMIT 1`);
   const nextLease = db.prepare<[], { lease_expires_at: number }>(`
     SELECT lease_expires_at FROM deliveries WHERE status = 'delivering' ORDER BY lease_expires_at LIMIT 1`);
-  const pendingCounts = db.prepare<[number], { pending: number; due: number; oldest_due_at: number | null }>(`
+  const pendingCounts = db.prepare<
+    { now: number },
+    { pending: number; due: number; oldest_due_at: number | null }
+  >(`
     SELECT count(*) AS pending,
-           coalesce(sum(next_attempt_at <= ?1), 0) AS due,
-           min(CASE WHEN next_attempt_at <= ?1 THEN next_attempt_at END) AS oldest_due_at
+           coalesce(sum(next_attempt_at <= @now), 0) AS due,
+           min(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS oldest_due_at
     FROM deliveries WHERE status = 'pending'`);
   const deliveringCount = db.prepare<[], { delivering: number }>(
     "SELECT count(*) AS delivering FROM deliveries WHERE status = 'delivering'",
@@ -73,34 +76,36 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
   const delDeliveries = db.prepare<[string]>('DELETE FROM deliveries WHERE tenant_id = ?');
   const delTenant = db.prepare<[string]>('DELETE FROM tenants WHERE id = ?');
   const delWebhook = db.prepare<[string, string]>('DELETE FROM webhooks WHERE tenant_id = ? AND id = ?');
-  const cancelPending = db.prepare<[number, string, string]>(`
+  const cancelPending = db.prepare<{ now: number; tenant: string; webhook: string }>(`
     UPDATE deliveries SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
-                          completed_at = ?1, updated_at = ?1
-    WHERE tenant_id = ?2 AND webhook_id = ?3 AND status IN ('pending', 'delivering')`);
+                          completed_at = @now, updated_at = @now
+    WHERE tenant_id = @tenant AND webhook_id = @webhook AND status IN ('pending', 'delivering')`);
 
-  const completeTx = db.transaction((workerId: string, completions: readonly Completion[], now: EpochMs): number => {
-    let moved = 0;
-    for (const c of completions) {
-      if (c.outcome === 'retry' && c.next_attempt_at === undefined) {
-        throw new Error(`completion of ${c.delivery_id}: outcome 'retry' needs next_attempt_at`);
+  const completeTx = db.transaction(
+    (workerId: string, completions: readonly Completion[], now: EpochMs): number => {
+      let moved = 0;
+      for (const c of completions) {
+        if (c.outcome === 'retry' && c.next_attempt_at === undefined) {
+          throw new Error(`completion of ${c.delivery_id}: outcome 'retry' needs next_attempt_at`);
+        }
+        insertAttempt.run(attemptRow(c.attempt));
+        moved += move.run({
+          worker: workerId,
+          now,
+          tenant_id: c.tenant_id,
+          id: c.delivery_id,
+          status: c.outcome === 'retry' ? 'pending' : c.outcome,
+          next_attempt_at: c.outcome === 'retry' ? c.next_attempt_at! : null,
+          status_code: c.attempt.response_status,
+          error: c.attempt.error,
+        }).changes;
+        if (c.disable_webhook_reason !== undefined) {
+          disable.run(c.disable_webhook_reason, now, c.tenant_id, c.attempt.webhook_id);
+        }
       }
-      insertAttempt.run(attemptRow(c.attempt));
-      moved += move.run({
-        worker: workerId,
-        now,
-        tenant_id: c.tenant_id,
-        id: c.delivery_id,
-        status: c.outcome === 'retry' ? 'pending' : c.outcome,
-        next_attempt_at: c.outcome === 'retry' ? c.next_attempt_at! : null,
-        status_code: c.attempt.response_status,
-        error: c.attempt.error,
-      }).changes;
-      if (c.disable_webhook_reason !== undefined) {
-        disable.run(c.disable_webhook_reason, now, c.tenant_id, c.attempt.webhook_id);
-      }
-    }
-    return moved;
-  });
+      return moved;
+    },
+  );
 
   const releaseTx = db.transaction(
     (workerId: string, deliveries: readonly { tenant_id: string; id: string }[], now: EpochMs): number => {
@@ -118,14 +123,15 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
 
   const deleteWebhookTx = db.transaction((tenantId: string, id: string, now: EpochMs): boolean => {
     const gone = delWebhook.run(tenantId, id).changes > 0;
-    if (gone) cancelPending.run(now, tenantId, id);
+    if (gone) cancelPending.run({ now, tenant: tenantId, webhook: id });
     return gone;
   });
 
   return {
     complete: (workerId, completions, now) =>
       completions.length === 0 ? 0 : completeTx.immediate(workerId, completions, now),
-    release: (workerId, deliveries, now) => (deliveries.length === 0 ? 0 : releaseTx.immediate(workerId, deliveries, now)),
+    release: (workerId, deliveries, now) =>
+      deliveries.length === 0 ? 0 : releaseTx.immediate(workerId, deliveries, now),
     nextDueAt: () => {
       // the earliest of: a pending delivery becoming due, a lease expiring (crash recovery)
       const due = nextDue.get()?.next_attempt_at ?? null;
@@ -135,7 +141,7 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
       return Math.min(due, lease);
     },
     depth: (now) => {
-      const p = pendingCounts.get(now)!;
+      const p = pendingCounts.get({ now })!;
       return {
         pending: p.pending,
         due: p.due,
