@@ -20,6 +20,9 @@ import { ensureAdminKey } from './api/auth.js';
 import { EventIngestor } from './ingest/events.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { validateWebhookUrl } from './delivery/egress.js';
+import { HttpTransport } from './delivery/sender.js';
+import { ListenerHub } from './listen/hub.js';
+import { listenerAwareTransport } from './listen/transport.js';
 
 export interface StartOptions {
   clock?: Clock;
@@ -85,6 +88,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let app: Awaited<ReturnType<typeof buildApi>> | null = null;
   let url: string | null = null;
   let dispatcher: Dispatcher | null = null;
+  // `hooklane listen`: streams are served by the API and fed by the dispatcher of the same process.
+  const listeners = new ListenerHub({ store, clock, logger, graceMs: config.listenerGraceMs });
+  const http = new HttpTransport({ allowPrivateNetworks: config.allowPrivateNetworks });
 
   try {
     if (config.role !== 'worker') {
@@ -97,7 +103,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         );
       }
       const ingestor = new EventIngestor({ store, clock, metrics });
-      app = await buildApi({ store, config, clock, logger, metrics, ingestor, validateWebhookUrl });
+      app = await buildApi({
+        store,
+        config,
+        clock,
+        logger,
+        metrics,
+        ingestor,
+        validateWebhookUrl,
+        listeners,
+      });
       await app.listen({ port: config.port, host: config.host });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
@@ -116,12 +131,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         pollIntervalMs: config.pollIntervalMs,
         leaseMarginMs: config.leaseMarginMs,
         allowPrivateNetworks: config.allowPrivateNetworks,
+        transportFor: listenerAwareTransport(listeners, http),
       });
       dispatcher.start();
+      listeners.startSweep();
     }
   } catch (e) {
     await dispatcher?.stop(0);
     await app?.close();
+    listeners.closeAll();
+    await http.destroy();
     await store.close();
     throw e;
   }
@@ -141,7 +160,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     close() {
       closing ??= (async () => {
         await dispatcher?.stop(config.shutdownGraceMs);
+        // the dispatcher no longer owns its HTTP transport (transportFor); what is still running
+        // now was abandoned after the grace period
+        await http.destroy();
         await app?.close();
+        listeners.closeAll();
         await store.close();
         logger.info('hooklane stopped');
       })();

@@ -26,6 +26,7 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventTypeRoutes } from './routes/event-types.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerListenRoutes } from './routes/listen.js';
 import { registerPlatformRoutes } from './routes/platform.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerWebhookActionRoutes } from './routes/webhook-actions.js';
@@ -134,6 +135,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerWebhookActionRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerDeliveryRoutes(app, ctx);
+  registerListenRoutes(app, ctx);
 
   return app;
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../domain/clock.js';
 import type { EventIngestor } from '../ingest/events.js';
+import type { ListenerHub } from '../listen/hub.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Store } from '../store/types.js';
 import type { TenantDirectory } from './access.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   metrics: Metrics;
   ingestor: EventIngestor;
   validateWebhookUrl: WebhookUrlValidator;
+  /** `hooklane listen` streams; absent in processes that cannot serve them (listen routes answer 503) */
+  listeners?: ListenerHub;
 }
 
 /** what route modules get: the deps plus the API's own caches */

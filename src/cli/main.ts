@@ -4,7 +4,11 @@
  * and turns any error into one line on stderr and a non-zero exit.
  */
 import { Command, CommanderError } from 'commander';
+import { registerKeys, registerTenants } from './bootstrap.js';
+import { registerEvents } from './events-tail.js';
+import { registerListen } from './listen.js';
 import { registerMigrate } from './migrate.js';
+import { registerSend } from './send.js';
 import { registerServe } from './serve.js';
 
 const program = new Command()
@@ -16,6 +20,11 @@ const program = new Command()
 
 registerServe(program);
 registerMigrate(program);
+registerListen(program);
+registerSend(program);
+registerEvents(program);
+registerTenants(program);
+registerKeys(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -34,6 +34,8 @@ export interface Config {
   leaseMarginMs: number;
   /** SIGTERM: how long to wait for in-flight requests, ms */
   shutdownGraceMs: number;
+  /** `hooklane listen`: a listener webhook is removed this long after its CLI went away, ms */
+  listenerGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -184,6 +186,13 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
       30000,
       0,
       600000,
+    ),
+    listenerGraceMs: intSetting(
+      'HOOKLANE_LISTENER_GRACE_MS',
+      env.HOOKLANE_LISTENER_GRACE_MS,
+      60_000,
+      100,
+      86_400_000,
     ),
   });
 }

@@ -24,6 +24,9 @@ import type {
   EventSend,
   EventType,
   EventTypePut,
+  Listener,
+  ListenerRegister,
+  ListenerResult,
   Page,
   PageParams,
   RecoverResult,
@@ -325,6 +328,48 @@ function deliveryQuery(params: DeliveryListParams | undefined) {
   };
 }
 
+/**
+ * `hooklane listen`'s server side. The stream itself (`streamUrl`) is Server-Sent Events; the
+ * hooklane CLI reads it, and any SSE client can.
+ */
+class Listeners {
+  constructor(private readonly http: Transport) {}
+
+  private path(tenant: string, id?: string, action?: string) {
+    let p = `/v1/tenants/${seg(tenant)}/listeners`;
+    if (id !== undefined) p += `/${seg(id)}`;
+    if (action !== undefined) p += action;
+    return p;
+  }
+  /** registers (or, with `id`, re-registers) a listener and returns its secret */
+  register(tenant: string, body: ListenerRegister): Promise<Listener> {
+    // with an id a repeat finds the same listener; without one it would make a second
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant),
+      body,
+      repeatable: body.id !== undefined,
+    });
+  }
+  /** the absolute URL of the listener's event stream (GET, `Authorization: Bearer …`) */
+  streamUrl(tenant: string, id: string): string {
+    return this.http.baseUrl + this.path(tenant, id, '/stream');
+  }
+  /** reports the local answer to one pushed delivery; it becomes that delivery's attempt */
+  report(tenant: string, id: string, result: ListenerResult): Promise<void> {
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant, id, '/results'),
+      body: result,
+      repeatable: true,
+    });
+  }
+  /** removes the listener now; its pending deliveries are cancelled */
+  delete(tenant: string, id: string): Promise<void> {
+    return this.http.request({ method: 'DELETE', path: this.path(tenant, id), repeatable: true });
+  }
+}
+
 export class Hooklane {
   readonly tenants: Tenants;
   readonly apiKeys: ApiKeys;
@@ -332,6 +377,7 @@ export class Hooklane {
   readonly webhooks: Webhooks;
   readonly events: Events;
   readonly deliveries: Deliveries;
+  readonly listeners: Listeners;
   private readonly http: Transport;
 
   constructor(opts: HooklaneOptions) {
@@ -342,6 +388,12 @@ export class Hooklane {
     this.webhooks = new Webhooks(this.http);
     this.events = new Events(this.http);
     this.deliveries = new Deliveries(this.http);
+    this.listeners = new Listeners(this.http);
+  }
+
+  /** the API's base URL, without a trailing slash */
+  get baseUrl(): string {
+    return this.http.baseUrl;
   }
 
   /** `{status: "ok"}`; throws HooklaneApiError 503 when the server's database is down */

@@ -277,6 +277,58 @@ export interface DeliveryListParams extends PageParams {
   status?: DeliveryStatus;
 }
 
+// ── hooklane listen ─────────────────────────────────────────────────────────────────────────
+
+export interface ListenerRegister {
+  /** the local URL deliveries are forwarded to (by the CLI; the server never calls it) */
+  forward_to: string;
+  /** event filter, default `["*"]` */
+  events?: string[];
+  /** re-register this listener after a reconnect, if it still exists */
+  id?: string;
+}
+
+export interface Listener {
+  /** `lsn_…` */
+  id: string;
+  /** the ephemeral webhook that takes part in fan-out (and shows in the webhook list) */
+  webhook_id: string;
+  tenant_id: string;
+  forward_to: string;
+  events: string[];
+  /** verify deliveries with this; the same for this api key and tenant on every run */
+  secret: string;
+  /** the listener is removed this long after its stream closed */
+  grace_period_ms: number;
+}
+
+/** one pushed request, as the listener stream's `delivery` events carry it */
+export interface ListenerDelivery {
+  request_id: string;
+  delivery_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  webhook_id: string;
+  timeout_ms: number;
+  headers: Record<string, string>;
+  /** the exact signed body bytes, base64 */
+  body_base64: string;
+}
+
+/** the local app's answer to one pushed request */
+export interface ListenerResult {
+  request_id: string;
+  /** null when the local app could not be reached or did not answer */
+  status: number | null;
+  /** the first 4 KiB of its answer */
+  body?: string | null;
+  duration_ms: number;
+  error?: string | null;
+  error_class?: 'connect' | 'timeout' | 'other' | null;
+  retry_after?: string | null;
+}
+
 // ── what a webhook receives ─────────────────────────────────────────────────────────────────
 
 /** the JSON body hooklane POSTs to a webhook (payload format `envelope`) */
