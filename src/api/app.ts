@@ -28,6 +28,7 @@ import { registerEventTypeRoutes } from './routes/event-types.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerListenRoutes } from './routes/listen.js';
 import { registerPlatformRoutes } from './routes/platform.js';
+import { registerStatsRoutes } from './routes/stats.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerWebhookActionRoutes } from './routes/webhook-actions.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
@@ -135,6 +136,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerWebhookActionRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerDeliveryRoutes(app, ctx);
+  registerStatsRoutes(app, ctx);
   registerListenRoutes(app, ctx);
 
   return app;

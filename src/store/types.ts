@@ -203,6 +203,42 @@ export interface QueueRepo {
   subscribe(listener: () => void): () => void;
 }
 
+/** One time bucket of a tenant's (or one webhook's) delivery health, computed from stored rows. */
+export interface StatsBucketRow {
+  /** bucket start, epoch ms */
+  start: EpochMs;
+  /** events accepted (for one webhook: deliveries created for it) */
+  events: number;
+  /** deliveries created in this bucket, by their current status */
+  deliveries: Record<DeliveryStatus, number>;
+  /** attempts started in this bucket */
+  attempts: number;
+  attempts_succeeded: number;
+  /** attempt duration percentiles (nearest rank), null without attempts */
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  /** failed attempts by error class (timeout, connect, 4xx, 5xx, redirect, blocked, other) */
+  errors: Record<string, number>;
+}
+
+export interface StatsQuery {
+  /** [since, until) — multiples of bucketMs */
+  since: EpochMs;
+  until: EpochMs;
+  bucketMs: number;
+  webhookId?: string | undefined;
+}
+
+export interface StatsRepo {
+  /**
+   * Every bucket of [since, until), oldest first, plus the whole window as `total`. Reads only
+   * index ranges: events (tenant_id, created_at), deliveries by id (ids are time-sortable) or
+   * (tenant_id, webhook_id, created_at), attempts (tenant_id[, webhook_id], started_at).
+   */
+  series(tenantId: string, query: StatsQuery): Promise<{ buckets: StatsBucketRow[]; total: StatsBucketRow }>;
+  /** connections of the engine's pool, for /metrics */
+  pool(): { size: number; idle: number; waiting: number };
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
@@ -213,6 +249,7 @@ export interface Store {
   readonly events: EventRepo;
   readonly deliveries: DeliveryRepo;
   readonly queue: QueueRepo;
+  readonly stats: StatsRepo;
   /** applies pending migrations; refuses (throws) when the database is newer than this binary */
   migrate(): Promise<{ applied: number[]; version: number }>;
   /** throws if the database cannot be reached */

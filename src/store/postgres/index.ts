@@ -10,6 +10,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../kysely/database.js';
 import { createSharedRepos } from '../kysely/index.js';
+import { createStatsRepo } from '../kysely/stats.js';
 import type { Store, StoreCapabilities } from '../types.js';
 import { runMigrations } from './migrations/runner.js';
 import { clientConfig, createPool, ensureSchema } from './pool.js';
@@ -85,6 +86,11 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
       depth: (now) => depth(pool, now),
       subscribe: (listener) => wake.subscribe(listener),
     },
+    stats: createStatsRepo(db, () => ({
+      size: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    })),
     migrate: () => runMigrations(pool),
     ping: async () => {
       await pool.query('SELECT 1');

@@ -14,6 +14,7 @@
  */
 import { Kysely, SqliteDialect } from 'kysely';
 import { createSharedRepos, type Database } from '../kysely/index.js';
+import { createStatsRepo } from '../kysely/stats.js';
 import type { Store, StoreCapabilities } from '../types.js';
 import { createClaim } from './claim.js';
 import { openConnection } from './connection.js';
@@ -92,6 +93,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       depth: async (now) => ready().queue.depth(now),
       subscribe: (listener) => wake.subscribe(listener),
     },
+    // one connection, never waited for
+    stats: createStatsRepo(db, () => ({ size: 1, idle: 1, waiting: 0 })),
     migrate: async () => {
       const result = runMigrations(conn);
       hot = null;
