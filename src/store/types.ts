@@ -193,7 +193,7 @@ export interface QueueRepo {
   complete(workerId: string, completions: Completion[], now: EpochMs): Promise<number>;
   /** gives unstarted claims back (shutdown): pending again, due at their old time */
   release(workerId: string, deliveries: { tenant_id: string; id: string }[], now: EpochMs): Promise<void>;
-  /** the earliest time a pending delivery of a sendable webhook becomes due, or null */
+  /** the earliest time a delivery becomes claimable (a pending one due, or a lease expiring), or null */
   nextDueAt(): Promise<EpochMs | null>;
   depth(now: EpochMs): Promise<QueueDepth>;
   /**

@@ -212,7 +212,8 @@ export function attemptRow(a: Attempt): AttemptRow {
     webhook_id: a.webhook_id,
     attempt_number: a.attempt_number,
     started_at: a.started_at,
-    duration_ms: a.duration_ms,
+    // whole milliseconds, as PostgreSQL's INTEGER column stores them (SQLite would keep 12.6)
+    duration_ms: Math.round(a.duration_ms),
     url: a.url,
     request_headers: JSON.stringify(a.request_headers),
     response_status: a.response_status,

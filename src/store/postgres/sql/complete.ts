@@ -38,15 +38,16 @@ moved AS (
       lease_expires_at = NULL,
       last_status_code = c.response_status,
       last_error = c.error,
-      updated_at = $2,
-      completed_at = CASE c.outcome WHEN 'retry' THEN NULL ELSE $2 END
+      updated_at = $2::bigint,
+      -- typed here: in a CASE with a NULL branch PostgreSQL would otherwise deduce text for $2
+      completed_at = CASE c.outcome WHEN 'retry' THEN NULL ELSE $2::bigint END
   FROM c
-  WHERE d.tenant_id = c.tenant_id AND d.id = c.delivery_id AND d.lease_owner = $1 AND d.status = 'delivering'
+  WHERE d.tenant_id = c.tenant_id AND d.id = c.delivery_id AND d.lease_owner = $1::text AND d.status = 'delivering'
   RETURNING 1
 ),
 disabled AS (
   UPDATE webhooks w
-  SET active = 0, disabled_reason = c.disable_reason, updated_at = $2
+  SET active = 0, disabled_reason = c.disable_reason, updated_at = $2::bigint
   FROM c
   WHERE c.disable_reason IS NOT NULL AND w.tenant_id = c.tenant_id AND w.id = c.webhook_id AND w.active = 1
 )

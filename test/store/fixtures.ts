@@ -1,10 +1,41 @@
 /**
- * Domain objects for the PostgreSQL engine's own tests (the shared conformance suite has its own).
+ * Domain objects for the store tests: the conformance suite (every engine) and the PostgreSQL
+ * engine's own tests (concurrency, EXPLAIN).
  */
+import { createHash } from 'node:crypto';
 import { DEFAULT_RETRY_POLICY } from '../../src/domain/retry-policy.js';
-import type { Attempt, Event, Webhook } from '../../src/domain/types.js';
+import type { ApiKey, Attempt, Event, Tenant, TenantRole, Webhook } from '../../src/domain/types.js';
 import { newId } from '../../src/domain/ids.js';
 import type { ClaimedDelivery, Completion } from '../../src/store/types.js';
+
+export function tenant(id: string, now = 1_000, overrides: Partial<Tenant> = {}): Tenant {
+  return {
+    id,
+    name: `Tenant ${id}`,
+    metadata: { plan: 'pro' },
+    created_at: now,
+    updated_at: now,
+    ...overrides,
+  };
+}
+
+export function apiKey(
+  tenantId: string | null,
+  secret: string,
+  now = 1_000,
+  role: TenantRole | 'platform' = tenantId === null ? 'platform' : 'admin',
+): ApiKey {
+  return {
+    id: `key_${now.toString().padStart(10, '0')}${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`,
+    tenant_id: tenantId,
+    role,
+    name: `key ${secret}`,
+    key_hash: createHash('sha256').update(secret).digest('hex'),
+    key_prefix: secret.slice(0, 8),
+    created_at: now,
+    last_used_at: null,
+  };
+}
 
 export function webhook(tenantId: string, overrides: Partial<Webhook> = {}): Webhook {
   const now = overrides.created_at ?? 1_000;
@@ -61,7 +92,7 @@ export function attemptFor(c: ClaimedDelivery, startedAt: number, status: number
     webhook_id: c.delivery.webhook_id,
     attempt_number: c.delivery.attempts + 1,
     started_at: startedAt,
-    duration_ms: 12.6,
+    duration_ms: 12,
     url: c.webhook.url,
     request_headers: { 'content-type': 'application/json' },
     response_status: status,
