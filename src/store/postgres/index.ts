@@ -13,7 +13,7 @@ import { createSharedRepos } from '../kysely/index.js';
 import { createStatsRepo } from '../kysely/stats.js';
 import type { Store, StoreCapabilities } from '../types.js';
 import { runMigrations } from './migrations/runner.js';
-import { clientConfig, createPool, ensureSchema } from './pool.js';
+import { clientConfig, createPool, ensureSchema, withSchemaFromUrl } from './pool.js';
 import { claim } from './sql/claim.js';
 import { complete } from './sql/complete.js';
 import { depth } from './sql/depth.js';
@@ -29,7 +29,7 @@ export interface PostgresStoreOptions {
   url: string;
   /** connections per process (HOOKLANE_PG_POOL_SIZE); the LISTEN connection comes on top */
   poolSize: number;
-  /** use this schema (created if missing) instead of the default search_path */
+  /** use this schema (created if missing) instead of the default search_path; also `?schema=` in url */
   schema?: string | undefined;
 }
 
@@ -39,7 +39,8 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
   singleWriter: false,
 });
 
-export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const opts = withSchemaFromUrl(options);
   const pool = createPool(opts);
   try {
     if (opts.schema !== undefined) await ensureSchema(pool, opts.schema);

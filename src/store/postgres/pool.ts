@@ -35,6 +35,25 @@ function typeTable(): pg.CustomTypesConfig {
   return types;
 }
 
+/**
+ * A `schema` query parameter in the database URL (`postgres://host/db?schema=hooklane`) chooses the
+ * schema, so the api and worker processes and `hooklane migrate` all take it from the one setting
+ * they share (HOOKLANE_DATABASE_URL). An explicit `schema` option wins. The parameter is removed
+ * from the URL handed to pg.
+ */
+export function withSchemaFromUrl<T extends { url: string; schema?: string | undefined }>(opts: T): T {
+  let parsed: URL;
+  try {
+    parsed = new URL(opts.url);
+  } catch {
+    return opts;
+  }
+  const schema = parsed.searchParams.get('schema');
+  if (schema === null) return opts;
+  parsed.searchParams.delete('schema');
+  return { ...opts, url: parsed.toString(), schema: opts.schema ?? validateSchemaName(schema) };
+}
+
 /** Connection settings shared by the pool and the dedicated LISTEN client. */
 export function clientConfig(opts: PgPoolOptions): pg.ClientConfig {
   return {
