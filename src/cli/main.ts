@@ -15,7 +15,10 @@ const program = new Command()
   .name('hooklane')
   .description('Self-hosted webhooks: send them to your customers, receive them from providers.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
+  // every error is one line on stderr: `hooklane: <reason> (see --help)`
+  .configureOutput({
+    outputError: (str, write) => write(`hooklane: ${str.replace(/^error: /, '').trim()} (see --help)\n`),
+  })
   .exitOverride();
 
 registerServe(program);
