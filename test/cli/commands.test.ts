@@ -70,7 +70,7 @@ describe('hooklane CLI commands', () => {
     const tenantEnv = { HOOKLANE_SERVER: server.url, HOOKLANE_API_KEY: key.key, HOOKLANE_TENANT: 'globex' };
     const sent = await runCli(['send', '--type', 'user.created', '--data', '{"email":"a@b.c"}'], tenantEnv);
     expect(sent.code, sent.stderr).toBe(0);
-    const id = /^(evt_\w+)  user\.created  1 delivery queued$/m.exec(sent.stdout)?.[1];
+    const id = /^(evt_\w+) {2}user\.created {2}1 delivery queued$/m.exec(sent.stdout)?.[1];
     expect(id, sent.stdout).toBeDefined();
     const stored = await api.get(`/v1/tenants/globex/events/${id}`);
     expect(stored.body).toMatchObject({ type: 'user.created', data: { email: 'a@b.c' } });
@@ -94,7 +94,9 @@ describe('hooklane CLI commands', () => {
       expect(sent.status).toBe(202);
       const id = sent.body.id as string;
       await tail.waitForOutput(new RegExp(`event     ${id}  order\\.paid`));
-      await tail.waitForOutput(/delivery  dlv_\w+  order\.paid → wh_\w+  succeeded, 1 attempt last 200/);
+      await tail.waitForOutput(
+        /delivery {2}dlv_\w+ {2}order\.paid → wh_\w+ {2}succeeded, 1 attempt last 200/,
+      );
     } finally {
       expect(await tail.interrupt()).toBe(0);
     }
