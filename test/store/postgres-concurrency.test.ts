@@ -1,0 +1,134 @@
+/**
+ * Concurrent claimers on PostgreSQL: four workers, each its own Store (own pool, own connections,
+ * as four processes would have), drain 20,000 due deliveries at once. FOR UPDATE SKIP LOCKED in the
+ * claim must hand every delivery to exactly one worker at a time:
+ *
+ * - while a worker holds a delivery (claimed, not yet completing), no other worker may claim it;
+ * - a quarter of the first attempts are retried due at once, so those deliveries are claimed a
+ *   second time, by whichever worker comes first: each is then claimed exactly twice, in sequence;
+ * - at the end every delivery succeeded, and its attempt count equals the number of claims seen.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
+import type { Store } from '../../src/store/types.js';
+import { PG_TEST_URL, freshPgSchema, pgQuery, type PgSchema } from '../helpers/pg.js';
+import { completion, tenant, webhook } from './fixtures.js';
+
+const DELIVERIES = 20_000;
+const WORKERS = 4;
+const WEBHOOKS = 10;
+
+// Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL: concurrent claimers', () => {
+  let pg: PgSchema;
+  const stores: Store[] = [];
+
+  beforeAll(async () => {
+    pg = await freshPgSchema();
+    for (let i = 0; i < WORKERS; i++) {
+      stores.push(await openPostgresStore({ url: pg.url, poolSize: 2, schema: pg.schema }));
+    }
+    await stores[0]!.migrate();
+    await stores[0]!.tenants.create(tenant('acme'));
+    for (let i = 0; i < WEBHOOKS; i++) {
+      await stores[0]!.webhooks.create(webhook('acme', { id: `wh_${i}`, created_at: 1_000 + i }));
+    }
+    // 20,000 due deliveries in two statements: 2,000 events, each owed to all 10 webhooks
+    await pgQuery(
+      `INSERT INTO events (tenant_id, id, type, timestamp, payload, created_at)
+       SELECT 'acme', 'evt_' || lpad(i::text, 8, '0'), 'user.created', 1000, '{"data":{}}', 1000
+       FROM generate_series(1, $1::int) i`,
+      [DELIVERIES / WEBHOOKS],
+      pg.schema,
+    );
+    await pgQuery(
+      `INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
+                               created_at, updated_at)
+       SELECT 'acme', 'dlv_' || lpad(e::text, 8, '0') || '_' || w, 'evt_' || lpad(e::text, 8, '0'), 'wh_' || w,
+              'user.created', 'pending', 0, 1000 + e, 1000, 1000
+       FROM generate_series(1, $1::int) e, generate_series(0, $2::int - 1) w`,
+      [DELIVERIES / WEBHOOKS, WEBHOOKS],
+      pg.schema,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await pg?.drop();
+  });
+
+  it('four workers never hold the same delivery at once; each delivery is claimed once per attempt', async () => {
+    /** delivery id → the worker holding it right now */
+    const held = new Map<string, string>();
+    const claims = new Map<string, number>();
+    const retried = new Set<string>();
+    const overlaps: string[] = [];
+    const claimsByWorker = new Map<string, number>();
+
+    async function work(store: Store, workerId: string): Promise<void> {
+      for (;;) {
+        const now = Date.now();
+        const batch = await store.queue.claim({
+          workerId,
+          limit: 50,
+          now,
+          leaseMarginMs: 60_000,
+          excludeWebhookIds: [],
+          perWebhookLimit: 20,
+        });
+        if (batch.length === 0) {
+          const left = await store.queue.depth(Date.now());
+          if (left.pending === 0 && left.delivering === 0) return;
+          continue; // others hold the rest, or retries are being written: look again
+        }
+        for (const c of batch) {
+          const id = c.delivery.id;
+          const holder = held.get(id);
+          if (holder !== undefined) overlaps.push(`${id} claimed by ${workerId} while ${holder} held it`);
+          held.set(id, workerId);
+          claims.set(id, (claims.get(id) ?? 0) + 1);
+        }
+        claimsByWorker.set(workerId, (claimsByWorker.get(workerId) ?? 0) + batch.length);
+        // let the other workers run while this batch is "being sent"
+        await new Promise((r) => setImmediate(r));
+        const completions = batch.map((c) => {
+          const first = c.delivery.attempts === 0;
+          // a quarter of first attempts fail and are retried due at once: claimable again right away
+          if (first && Number(c.delivery.id.slice(4, 12)) % 4 === 0) {
+            retried.add(c.delivery.id);
+            return completion(c, Date.now(), 'retry', { next_attempt_at: Date.now() });
+          }
+          return completion(c, Date.now(), 'succeeded');
+        });
+        // released from our bookkeeping before the write commits: from then on another worker may
+        // legitimately claim a retried delivery
+        for (const c of batch) held.delete(c.delivery.id);
+        const moved = await store.queue.complete(workerId, completions, Date.now());
+        expect(moved).toBe(batch.length);
+      }
+    }
+
+    await Promise.all(stores.map((s, i) => work(s, `worker-${i}`)));
+
+    expect(overlaps).toEqual([]);
+    expect(claims.size).toBe(DELIVERIES);
+    expect(retried.size).toBe(DELIVERIES / 4);
+    for (const [id, n] of claims) {
+      if (n !== (retried.has(id) ? 2 : 1)) throw new Error(`${id} was claimed ${n} times`);
+    }
+    // every worker took part
+    expect([...claimsByWorker.keys()].sort()).toEqual(['worker-0', 'worker-1', 'worker-2', 'worker-3']);
+
+    const rows = await pgQuery<{ status: string; attempts: number; n: number }>(
+      `SELECT status, attempts, count(*)::int AS n FROM deliveries GROUP BY status, attempts ORDER BY attempts`,
+      [],
+      pg.schema,
+    );
+    expect(rows).toEqual([
+      { status: 'succeeded', attempts: 1, n: DELIVERIES - DELIVERIES / 4 },
+      { status: 'succeeded', attempts: 2, n: DELIVERIES / 4 },
+    ]);
+    const attempts = await pgQuery<{ n: number }>('SELECT count(*)::int AS n FROM attempts', [], pg.schema);
+    expect(attempts[0]!.n).toBe(DELIVERIES + DELIVERIES / 4);
+  }, 180_000);
+});
