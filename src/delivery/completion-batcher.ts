@@ -17,8 +17,8 @@ export interface CompletionBatcherOptions {
   maxBatch?: number;
   /** flush at the latest this long after the first completion arrived, ms (default 2) */
   maxDelayMs?: number;
-  /** called after each batch is written (or given up on) with its size */
-  onFlushed: (count: number) => void;
+  /** called after each batch is written (or given up on) with its completions */
+  onFlushed: (batch: readonly Completion[]) => void;
 }
 
 // A failed write is retried a few times (a busy or briefly unreachable database); after that the
@@ -72,7 +72,7 @@ export class CompletionBatcher {
         this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
       this.pending = this.pending.length <= this.maxBatch ? [] : this.pending.slice(this.maxBatch);
       await this.write(batch);
-      this.opts.onFlushed(batch.length);
+      this.opts.onFlushed(batch);
     }
   }
 

@@ -48,6 +48,8 @@ export interface DispatcherOptions {
 }
 
 const IDLE = Promise.resolve();
+/** after a fair-share claim found no other work, how long before trying one again, ms */
+const FAIRNESS_RECHECK_MS = 50;
 
 export class Dispatcher {
   private readonly log: Logger;
@@ -63,6 +65,15 @@ export class Dispatcher {
   /** sends still running after stop()'s grace period: their results are dropped */
   private abandoned = false;
   private unsubscribe: (() => void) | null = null;
+
+  /** webhooks that answered 410 and whose disable is not written yet: claim nothing of them */
+  private readonly disabling = new Set<string>();
+  /** no fair-share claim before then (the last one found nothing) */
+  private fairnessRestUntil = 0;
+  /** the `now` of the latest claim */
+  private lastClaimAt = 0;
+  /** webhooks that took a full share of the last claim open to every webhook */
+  private lastHogs: string[] = [];
 
   /** deliveries leased by this process and not yet written back */
   private held = 0;
@@ -94,8 +105,12 @@ export class Dispatcher {
       clock: opts.clock,
       logger: this.log,
       workerId: opts.workerId,
-      onFlushed: (count) => {
-        this.held -= count;
+      onFlushed: (batch) => {
+        this.held -= batch.length;
+        for (const c of batch) {
+          // written (or given up on: then the 410 comes again when its lease expires)
+          if (c.disable_webhook_reason !== undefined) this.disabling.delete(c.attempt.webhook_id);
+        }
         this.kick();
       },
     });
@@ -196,33 +211,71 @@ export class Dispatcher {
   }
 
   private async claimWhileCapacity(): Promise<void> {
-    const { store, clock, workerId, claimBatchSize, leaseMarginMs, concurrency } = this.opts;
+    const { clock, claimBatchSize, concurrency } = this.opts;
     for (;;) {
       this.startReady();
       const capacity = concurrency - this.held;
       if (capacity <= 0 || !this.running) return;
       const limit = Math.min(claimBatchSize, capacity);
       const now = clock.now();
-      const claimed = await store.queue.claim({
-        workerId,
-        limit,
-        now,
-        leaseMarginMs,
-        excludeWebhookIds: this.limits.excluded(now),
-        perWebhookLimit: this.limits.perWebhookLimit(limit, now),
-      });
-      this.held += claimed.length;
-      if (!this.running) {
-        // stop() began while the claim ran
-        await this.release(claimed);
-        return;
+      const excluded = new Set(this.limits.excluded(now));
+      for (const id of this.disabling) excluded.add(id);
+
+      // While a webhook holds more than its fair share, or took a full share in the last claim
+      // that served everyone, other webhooks' due work is claimed first: otherwise a webhook whose
+      // cap is above the process's concurrency and which has an overdue backlog (retries after an
+      // outage) would take every slot as it frees, and first attempts to everyone else would wait
+      // for its whole backlog. When that finds nothing, the check rests for FAIRNESS_RECHECK_MS, so
+      // a lone busy webhook pays the extra claim rarely.
+      let claimed = 0;
+      if (now >= this.fairnessRestUntil) {
+        const hogs = new Set([...this.limits.overShare(concurrency), ...this.lastHogs]);
+        for (const id of excluded) hogs.delete(id);
+        if (hogs.size > 0) {
+          const first = await this.claimInto(limit, [...excluded, ...hogs], now);
+          if (first === null) return;
+          claimed = first.length;
+          if (claimed === 0) this.fairnessRestUntil = now + FAIRNESS_RECHECK_MS;
+        }
       }
-      for (const c of claimed) this.limits.admit(c, now);
-      if (claimed.length < limit) {
+      if (claimed < limit) {
+        const rest = await this.claimInto(limit - claimed, [...excluded], now);
+        if (rest === null) return;
+        claimed += rest.length;
+        this.lastHogs = this.limits.tookShare(rest, concurrency);
+      }
+      if (claimed < limit) {
         this.startReady();
         return;
       }
     }
+  }
+
+  /** Claims up to `limit` and queues them on their lanes; null when stop() began meanwhile. */
+  private async claimInto(limit: number, exclude: string[], now: number): Promise<ClaimedDelivery[] | null> {
+    const { store, workerId, leaseMarginMs } = this.opts;
+    this.lastClaimAt = now;
+    const claimed = await store.queue.claim({
+      workerId,
+      limit,
+      now,
+      leaseMarginMs,
+      excludeWebhookIds: exclude,
+      perWebhookLimit: this.limits.perWebhookLimit(limit, now),
+    });
+    this.held += claimed.length;
+    if (!this.running) {
+      await this.release(claimed);
+      return null;
+    }
+    const giveBack: ClaimedDelivery[] = [];
+    for (const c of claimed) {
+      // its webhook answered 410 while this claim ran: the disable is not written yet
+      if (this.disabling.has(c.webhook.id)) giveBack.push(c);
+      else this.limits.admit(c, now);
+    }
+    if (giveBack.length > 0) await this.release(giveBack);
+    return claimed;
   }
 
   /** When to look again: the next due time, a lane's token or stale deadline, or the poll floor. */
@@ -231,9 +284,10 @@ export class Dispatcher {
     let at = now + this.opts.pollIntervalMs;
     if (this.held < this.opts.concurrency) {
       const due = await this.opts.store.queue.nextDueAt();
-      // A due time already past means work this process cannot take now (saturated webhooks, or a
-      // claim raced by another worker); a finishing request or the poll floor brings it back.
-      if (due !== null && due > now) at = Math.min(at, due);
+      // A due time the latest claim already saw means work this process cannot take now (saturated
+      // webhooks, or a claim raced by another worker); a finishing request or the poll floor brings
+      // it back. One that passed after that claim (the claim took time) is looked at right away.
+      if (due !== null && due > this.lastClaimAt) at = Math.min(at, due);
     }
     const lane = this.limits.nextWakeAt(now, this.maxWaitMs);
     if (lane !== null) at = Math.min(at, lane);
@@ -364,6 +418,7 @@ export class Dispatcher {
     if (outcome.kind === 'retry') completion.next_attempt_at = now + outcome.delayMs;
     if (outcome.kind === 'disable') {
       completion.disable_webhook_reason = outcome.reason;
+      this.disabling.add(webhook.id);
       this.log.warn(
         { tenant_id: delivery.tenant_id, webhook_id: webhook.id },
         `disabling webhook: ${outcome.reason}`,

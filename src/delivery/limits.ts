@@ -154,6 +154,30 @@ export class WebhookLimits {
     return Math.max(1, Math.min(limit, room));
   }
 
+  /**
+   * Webhooks holding more than a fair share of the process's `concurrency`: an equal split between
+   * the webhooks it serves now plus one newcomer. A webhook whose own cap is above that share may
+   * still fill the process when nobody else has work; the dispatcher asks for other work first.
+   */
+  overShare(concurrency: number): string[] {
+    const share = this.fairShare(concurrency);
+    const out: string[] = [];
+    for (const [id, lane] of this.lanes) if (lane.inFlight + lane.waiting.length >= share) out.push(id);
+    return out;
+  }
+
+  /** Webhooks with at least a fair share of `claimed`. */
+  tookShare(claimed: readonly ClaimedDelivery[], concurrency: number): string[] {
+    const share = this.fairShare(concurrency);
+    const counts = new Map<string, number>();
+    for (const c of claimed) counts.set(c.webhook.id, (counts.get(c.webhook.id) ?? 0) + 1);
+    return [...counts].filter(([, n]) => n >= share).map(([id]) => id);
+  }
+
+  private fairShare(concurrency: number): number {
+    return Math.max(1, Math.ceil(concurrency / (this.lanes.size + 1)));
+  }
+
   /** Removes and returns deliveries that waited longer than maxWaitMs. */
   takeStale(now: number, maxWaitMs: number): ClaimedDelivery[] {
     const out: ClaimedDelivery[] = [];

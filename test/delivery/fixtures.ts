@@ -88,13 +88,16 @@ export interface TestServer {
   url: string;
   hits: Hit[];
   connections: number;
+  /** requests received and not answered yet, and the most there ever were at once */
+  active: number;
+  maxActive: number;
   close(): Promise<void>;
 }
 
 /** A real node:http server on 127.0.0.1 that records requests and lets `handle` answer. */
 export async function testServer(handle: (hit: Hit, res: ServerResponse) => void): Promise<TestServer> {
   const hits: Hit[] = [];
-  const state = { connections: 0 };
+  const state = { connections: 0, active: 0, maxActive: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -106,6 +109,9 @@ export async function testServer(handle: (hit: Hit, res: ServerResponse) => void
         socket: req.socket,
       };
       hits.push(hit);
+      state.active++;
+      state.maxActive = Math.max(state.maxActive, state.active);
+      res.on('close', () => state.active--);
       handle(hit, res);
     });
   });
@@ -119,6 +125,12 @@ export async function testServer(handle: (hit: Hit, res: ServerResponse) => void
     hits,
     get connections() {
       return state.connections;
+    },
+    get active() {
+      return state.active;
+    },
+    get maxActive() {
+      return state.maxActive;
     },
     close: async () => {
       server.closeAllConnections();
