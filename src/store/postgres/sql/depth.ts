@@ -5,7 +5,7 @@ import type { QueueDepth } from '../../types.js';
  * depth: queue gauges for metrics and health. One pass over the claim index, which holds exactly
  * the pending and delivering rows (never the terminal ones that make up most of the table).
  */
-const SQL = `
+export const DEPTH_SQL = `
 SELECT
   count(*) FILTER (WHERE status = 'pending') AS pending,
   count(*) FILTER (WHERE status = 'pending' AND next_attempt_at <= $1) AS due,
@@ -15,7 +15,7 @@ FROM deliveries
 WHERE status IN ('pending', 'delivering')`;
 
 export async function depth(pool: pg.Pool, now: number): Promise<QueueDepth> {
-  const { rows } = await pool.query<QueueDepth>({ name: 'hooklane_depth', text: SQL, values: [now] });
+  const { rows } = await pool.query<QueueDepth>({ name: 'hooklane_depth', text: DEPTH_SQL, values: [now] });
   const row = rows[0];
   return {
     pending: row?.pending ?? 0,

@@ -9,7 +9,7 @@ import type pg from 'pg';
  */
 const CLAIMABLE_AT = `CASE WHEN d.status = 'pending' THEN d.next_attempt_at ELSE d.lease_expires_at END`;
 
-const SQL = `
+export const NEXT_DUE_AT_SQL = `
 SELECT ${CLAIMABLE_AT} AS due_at
 FROM deliveries d
 JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
@@ -18,6 +18,9 @@ ORDER BY ${CLAIMABLE_AT}
 LIMIT 1`;
 
 export async function nextDueAt(pool: pg.Pool): Promise<number | null> {
-  const { rows } = await pool.query<{ due_at: number }>({ name: 'hooklane_next_due_at', text: SQL });
+  const { rows } = await pool.query<{ due_at: number }>({
+    name: 'hooklane_next_due_at',
+    text: NEXT_DUE_AT_SQL,
+  });
   return rows[0]?.due_at ?? null;
 }

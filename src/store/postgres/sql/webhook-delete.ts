@@ -6,7 +6,7 @@ import type pg from 'pg';
  * the in-flight attempt's completion change nothing (it is still recorded), instead of scheduling a
  * retry for a webhook that no longer exists.
  */
-const SQL = `
+export const WEBHOOK_DELETE_SQL = `
 WITH gone AS (
   DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2 RETURNING tenant_id, id
 ),
@@ -26,7 +26,7 @@ export async function deleteWebhook(
 ): Promise<boolean> {
   const { rows } = await pool.query<{ deleted: number }>({
     name: 'hooklane_webhook_delete',
-    text: SQL,
+    text: WEBHOOK_DELETE_SQL,
     values: [tenantId, id, now],
   });
   return (rows[0]?.deleted ?? 0) > 0;
