@@ -7,7 +7,7 @@
  *   for await (const webhook of hooklane.webhooks.iterate('acme')) console.log(webhook.url);
  *
  * `list` returns one page; `iterate` walks every page. Reads, PUT and DELETE are retried on
- * 429/502/503/504 and network errors; so is sending an event that carries an id or an idempotency
+ * 429/5xx and network errors; so is sending an event that carries an id or an idempotency
  * key (the server answers a repeat with the original event). Other writes are sent once.
  */
 import { seg, Transport, type TransportOptions } from './http.js';

@@ -1,7 +1,8 @@
 /**
  * The client's transport: one JSON request with auth, problem+json errors, and retries for requests
- * that are safe to repeat (the caller says which). Retried answers are the throttling and gateway
- * ones, 429/502/503/504, and network errors; a 500 is a bug and repeating it helps nobody.
+ * that are safe to repeat (the caller says which). Retried answers are 429 and every 5xx but 501
+ * (a 500 may be a transient failure behind the API, such as a database failover), and network
+ * errors; a Retry-After is honoured up to a minute.
  */
 import { HooklaneApiError, HooklaneConnectionError } from './errors.js';
 import type { Page, Problem } from './types.js';
@@ -31,7 +32,10 @@ export interface RequestSpec {
   repeatable: boolean;
 }
 
-const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
+/** 429 and 5xx, except 501 Not Implemented, which no retry can change */
+function isRetriedStatus(status: number): boolean {
+  return status === 429 || (status >= 500 && status !== 501);
+}
 const MAX_BACKOFF_MS = 10_000;
 /** a server asking for a longer pause than this gets the error back instead of a silent wait */
 const MAX_RETRY_AFTER_S = 60;
@@ -111,7 +115,7 @@ export class Transport {
       }
       if (res.ok) return (await this.parseSuccess(res)) as T;
       const error = await this.toError(res);
-      if (attempt >= retries || !RETRIED_STATUSES.has(res.status)) throw error;
+      if (attempt >= retries || !isRetriedStatus(res.status)) throw error;
       if (error.retryAfterS !== undefined && error.retryAfterS > MAX_RETRY_AFTER_S) throw error;
       await sleep(error.retryAfterS !== undefined ? error.retryAfterS * 1000 : this.backoffMs(attempt));
     }
