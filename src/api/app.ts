@@ -18,6 +18,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { newId } from '../domain/ids.js';
+import { InboundGateway } from '../inbound/index.js';
 import { createAccessHook, TenantDirectory } from './access.js';
 import { KeyResolver } from './auth.js';
 import type { Api, ApiContext, ApiDeps } from './context.js';
@@ -26,8 +27,10 @@ import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerEventTypeRoutes } from './routes/event-types.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerInboundRoutes } from './routes/inbound.js';
 import { registerListenRoutes } from './routes/listen.js';
 import { registerPlatformRoutes } from './routes/platform.js';
+import { registerSourceRoutes } from './routes/sources.js';
 import { registerStatsRoutes } from './routes/stats.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerWebhookActionRoutes } from './routes/webhook-actions.js';
@@ -138,6 +141,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerDeliveryRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
   registerListenRoutes(app, ctx);
+  const inbound = new InboundGateway({
+    store: deps.store,
+    ingestor: deps.ingestor,
+    clock: deps.clock,
+    logger: logger.child({ component: 'inbound' }),
+  });
+  registerSourceRoutes(app, ctx, inbound);
+  await registerInboundRoutes(app, ctx, inbound);
 
   return app;
 }

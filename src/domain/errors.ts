@@ -10,6 +10,7 @@ export const ERRORS = {
   invalid_cursor: { status: 400, title: 'Invalid pagination cursor' },
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
   signature_invalid: { status: 401, title: 'Webhook signature verification failed' },
+  source_schema_violation: { status: 400, title: 'Request body does not match the source schema' },
   forbidden: { status: 403, title: 'This API key may not do that' },
   not_found: { status: 404, title: 'Not found' },
   route_not_found: { status: 404, title: 'No such route' },

@@ -155,3 +155,86 @@ export interface Attempt {
   error_class: ErrorClass | null;
   succeeded: boolean;
 }
+
+/** how an inbound source checks that a request really comes from its provider */
+export type SourceVerification =
+  | { type: 'standard_webhooks'; secret: string }
+  | { type: 'stripe'; secret: string }
+  | { type: 'github'; secret: string }
+  | { type: 'shopify'; secret: string }
+  | { type: 'slack'; secret: string }
+  /** WhatsApp Cloud API and other Meta webhooks: app secret, plus the GET handshake's verify token */
+  | { type: 'meta'; secret: string; verify_token: string }
+  | {
+      type: 'hmac';
+      secret: string;
+      header: string;
+      algorithm: 'sha1' | 'sha256' | 'sha512';
+      encoding: 'hex' | 'base64';
+      /** stripped from each signature before comparing, e.g. `sha256=` */
+      prefix: string | null;
+      timestamp_header: string | null;
+      /** what is signed: `{body}` and `{timestamp}` are replaced, e.g. `{timestamp}.{body}` */
+      signed_content: string;
+    }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'api_key'; header: string; key: string }
+  | { type: 'none' };
+
+export type SourceVerificationType = SourceVerification['type'];
+
+/** where an inbound request's event type comes from; `prefix` is prepended */
+export type SourceEventTypeRule =
+  | { static: string }
+  | { from_header: string; prefix?: string | undefined }
+  | { from_json_pointer: string; prefix?: string | undefined };
+
+/** where the provider's delivery id (the dedupe key) comes from */
+export type SourceIdRule = { header: string } | { json_pointer: string };
+
+export interface Source {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** the secret part of the public URL `/in/{token}` */
+  token: string;
+  active: boolean;
+  verification: SourceVerification;
+  /** accepted clock difference of signed timestamps, seconds */
+  tolerance_s: number;
+  /** null: the preset's default */
+  event_type: SourceEventTypeRule | null;
+  /** null: the preset's default, else the SHA-256 of the body */
+  id_from: SourceIdRule | null;
+  dedupe_window_s: number;
+  /** null: unlimited */
+  rate_limit_per_s: number | null;
+  max_body_bytes: number;
+  /** JSON Schema the event data must match, or null */
+  schema: JsonObject | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+/** what became of one request to a source URL */
+export type SourceRequestOutcome = 'accepted' | 'duplicate' | 'handshake' | 'rejected';
+
+/** One request received at a source URL, rejected ones too (the source's request log). */
+export interface SourceRequest {
+  tenant_id: string;
+  id: string;
+  source_id: string;
+  received_at: EpochMs;
+  method: string;
+  /** request headers with secrets and credentials redacted */
+  headers: Record<string, string>;
+  content_type: string | null;
+  body_bytes: number;
+  /** the first bytes of the body, as text */
+  body_excerpt: string | null;
+  status: number;
+  outcome: SourceRequestOutcome;
+  /** why it was rejected (an error code plus detail), null when accepted */
+  reason: string | null;
+  event_id: string | null;
+}

@@ -17,6 +17,8 @@ import type {
   Event,
   EventType,
   JsonObject,
+  Source,
+  SourceRequest,
   Tenant,
   Webhook,
 } from '../domain/types.js';
@@ -239,6 +241,55 @@ export interface StatsRepo {
   pool(): { size: number; idle: number; waiting: number };
 }
 
+/** A source found by one of its URL tokens. */
+export interface SourceByToken {
+  source: Source;
+  /** the token is a rotated-out one, valid until this time */
+  expires_at: EpochMs | null;
+}
+
+export interface SourceRepo {
+  /** stores the source and routes its token to it */
+  create(source: Source, tokenHash: string): Promise<void>;
+  get(tenantId: string, id: string): Promise<Source | null>;
+  list(tenantId: string, page: PageParams): Promise<Page<Source>>;
+  /** writes every mutable field except the token; null if it does not exist */
+  update(source: Source): Promise<Source | null>;
+  delete(tenantId: string, id: string): Promise<boolean>;
+  /** the live source routed by this token hash (rotated-out tokens until they expire), or null */
+  findByTokenHash(tokenHash: string, now: EpochMs): Promise<SourceByToken | null>;
+  /**
+   * A new URL token: the source's token becomes `token`; its old tokens stop routing at
+   * `oldTokensExpireAt` (now = at once). Null if the source does not exist.
+   */
+  rotateToken(
+    tenantId: string,
+    id: string,
+    token: string,
+    tokenHash: string,
+    oldTokensExpireAt: EpochMs,
+    now: EpochMs,
+  ): Promise<Source | null>;
+  /**
+   * Replay defence, one statement: remember that `key` became `eventId` until `expiresAt`, unless a
+   * live (unexpired) entry exists; returns the event id now on record for the key.
+   */
+  claimDedupeKey(
+    tenantId: string,
+    sourceId: string,
+    key: string,
+    eventId: string,
+    expiresAt: EpochMs,
+    now: EpochMs,
+  ): Promise<string>;
+  /** forgets expired dedupe entries and rotated-out tokens; returns how many rows went */
+  prune(now: EpochMs): Promise<number>;
+  /** appends to request logs (one statement per batch) */
+  logRequests(requests: SourceRequest[]): Promise<void>;
+  /** a source's request log, newest first */
+  requests(tenantId: string, sourceId: string, page: PageParams): Promise<Page<SourceRequest>>;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly capabilities: StoreCapabilities;
@@ -246,6 +297,7 @@ export interface Store {
   readonly apiKeys: ApiKeyRepo;
   readonly eventTypes: EventTypeRepo;
   readonly webhooks: WebhookRepo;
+  readonly sources: SourceRepo;
   readonly events: EventRepo;
   readonly deliveries: DeliveryRepo;
   readonly queue: QueueRepo;

@@ -110,6 +110,11 @@ describe('role × route matrix', () => {
     return res.body.id as string;
   };
 
+  const freshSource = async (verification: Record<string, unknown> = { type: 'none' }) => {
+    const res = await api.call('POST', '/v1/tenants/ten-a/sources', { body: { name: 's', verification } });
+    return { id: res.body.id as string, path: new URL(res.body.url as string).pathname };
+  };
+
   const ROUTES: RouteCase[] = [
     { method: 'GET', route: '/health', access: 'public', prepare: async () => ({ url: '/health' }) },
     {
@@ -300,6 +305,79 @@ describe('role × route matrix', () => {
       route: '/v1/tenants/{tenant}/deliveries/{id}/retry',
       access: 'write',
       prepare: async () => ({ url: `/v1/tenants/ten-a/deliveries/${deliveryId}/retry` }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/tenants/{tenant}/sources',
+      access: 'write',
+      prepare: async () => ({
+        url: '/v1/tenants/ten-a/sources',
+        body: { name: 's', verification: { type: 'none' } },
+      }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/sources',
+      access: 'read',
+      prepare: async () => ({ url: '/v1/tenants/ten-a/sources' }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/sources/{id}',
+      access: 'read',
+      prepare: async () => ({ url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}` }),
+    },
+    {
+      method: 'PATCH',
+      route: '/v1/tenants/{tenant}/sources/{id}',
+      access: 'write',
+      prepare: async () => ({
+        url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}`,
+        body: { name: 'renamed' },
+      }),
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/tenants/{tenant}/sources/{id}',
+      access: 'write',
+      prepare: async () => ({ url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}` }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/sources/{id}/verification',
+      access: 'write',
+      prepare: async () => ({ url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}/verification` }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/tenants/{tenant}/sources/{id}/rotate-url',
+      access: 'write',
+      prepare: async () => ({
+        url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}/rotate-url`,
+        body: {},
+      }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/sources/{id}/requests',
+      access: 'read',
+      prepare: async () => ({ url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}/requests` }),
+    },
+    // the public receiver: no api key needed, whatever key is sent
+    ...(['POST', 'PUT', 'PATCH'] as const).map((method): RouteCase => ({
+      method,
+      route: '/in/{token}',
+      access: 'public',
+      prepare: async () => ({ url: (await freshSource()).path, body: { hello: 'world' } }),
+    })),
+    {
+      method: 'GET',
+      route: '/in/{token}',
+      access: 'public',
+      prepare: async () => {
+        const { path } = await freshSource({ type: 'meta', secret: 'app-secret', verify_token: 'vt' });
+        return { url: `${path}?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42` };
+      },
     },
   ];
 

@@ -10,6 +10,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../kysely/database.js';
 import { createSharedRepos } from '../kysely/index.js';
+import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
 import type { Store, StoreCapabilities } from '../types.js';
 import { runMigrations } from './migrations/runner.js';
@@ -75,6 +76,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     apiKeys: shared.apiKeys,
     eventTypes: shared.eventTypes,
     webhooks: { ...shared.webhooks, delete: (tenantId, id, now) => deleteWebhook(pool, tenantId, id, now) },
+    sources: createSourceRepo(db),
     events: { ...shared.events, ingest: (inputs, now) => ingest(pool, inputs, now, notify) },
     deliveries: shared.deliveries,
     queue: {

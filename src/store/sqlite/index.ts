@@ -14,6 +14,7 @@
  */
 import { Kysely, SqliteDialect } from 'kysely';
 import { createSharedRepos, type Database } from '../kysely/index.js';
+import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
 import type { Store, StoreCapabilities } from '../types.js';
 import { createClaim } from './claim.js';
@@ -74,6 +75,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       ...shared.webhooks,
       delete: async (tenantId, id, now) => ready().queue.deleteWebhook(tenantId, id, now),
     },
+    sources: createSourceRepo(db),
     events: {
       ...shared.events,
       ingest: async (inputs, now) => {

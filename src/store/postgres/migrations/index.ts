@@ -155,4 +155,75 @@ CREATE INDEX attempts_webhook_time ON attempts (tenant_id, webhook_id, started_a
 CREATE INDEX attempts_time ON attempts (tenant_id, started_at);
 `,
   },
+  {
+    version: 2,
+    name: 'sources',
+    sql: `
+-- Inbound sources. verification holds the provider secrets (like webhooks.secrets); token is the
+-- secret part of the public URL, kept in clear because the API shows the URL.
+CREATE TABLE sources (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  token TEXT NOT NULL,
+  active SMALLINT NOT NULL DEFAULT 1,
+  verification TEXT NOT NULL,
+  tolerance_s INTEGER NOT NULL,
+  event_type TEXT,
+  id_from TEXT,
+  dedupe_window_s INTEGER NOT NULL,
+  rate_limit_per_s DOUBLE PRECISION,
+  max_body_bytes INTEGER NOT NULL,
+  schema TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+
+-- Routing of /in/{token}: SHA-256 of each live token (the current one, and rotated-out ones until
+-- expires_at) to its source. Looked up by hash only, like api_keys, so it is a small platform-wide
+-- routing table (a reference table in Citus) rather than a tenant-distributed one.
+CREATE TABLE source_tokens (
+  token_hash TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  expires_at BIGINT,
+  FOREIGN KEY (tenant_id, source_id) REFERENCES sources(tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX source_tokens_source ON source_tokens (tenant_id, source_id);
+
+-- Replay defence: a provider's delivery id seen within the source's dedupe window maps to the event
+-- it became. An expired row is overwritten by the next request with the same key.
+CREATE TABLE source_dedupe (
+  tenant_id TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, source_id, dedupe_key),
+  FOREIGN KEY (tenant_id, source_id) REFERENCES sources(tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX source_dedupe_expiry ON source_dedupe (expires_at);
+
+-- Every request a source received, rejected ones too, headers redacted.
+CREATE TABLE source_requests (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  method TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  content_type TEXT,
+  body_bytes INTEGER NOT NULL,
+  body_excerpt TEXT,
+  status INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  event_id TEXT,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, source_id) REFERENCES sources(tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX source_requests_source ON source_requests (tenant_id, source_id, id);
+`,
+  },
 ];

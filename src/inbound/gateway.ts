@@ -1,0 +1,276 @@
+/**
+ * The inbound gateway: what happens to one request at `/in/{token}`, apart from HTTP plumbing
+ * (src/api/routes/inbound.ts). In order:
+ *
+ *   resolve   token → live source (SHA-256 lookup; rotated-out tokens until their grace ends)
+ *   admit     per-source rate limit (429 + Retry-After) and declared size (413)
+ *   receive   handshakes (Meta GET, Slack url_verification) · verify over the raw bytes (401) ·
+ *             parse (400) · schema (400) · dedupe · ingest (group commit) → 200 {id[, duplicate]}
+ *
+ * Every request of a known source is recorded in its request log, rejected ones too, with the
+ * reason and with secret headers redacted; only an unknown token is answered without a trace.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { HooklaneError, type ErrorCode } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import type { Json, Source, SourceRequestOutcome } from '../domain/types.js';
+import { buildEvent, type EventIngestor } from '../ingest/events.js';
+import { header, secretEquals, type HeaderBag } from '../signing/providers/index.js';
+import type { Store } from '../store/types.js';
+import { bodyKind, dedupeKeyOf, eventTypeOf, parseBody } from './body.js';
+import { defaultEventTypeRuleFor, defaultIdRuleFor, secretHeaderNames } from './presets.js';
+import { SourceRateLimiter } from './rate-limit.js';
+import { SourceRequestLog } from './request-log.js';
+import { SourceSchemas } from './source-schema.js';
+import { verifyInbound } from './verification.js';
+
+/** bytes of the body kept in the request log */
+const BODY_EXCERPT_BYTES = 2048;
+/** dedupe entries and rotated-out tokens are pruned at most this often */
+const PRUNE_EVERY_MS = 10 * 60_000;
+const REDACTED = '[redacted]';
+/** never stored with an event: they describe the connection, not the message */
+const HOP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'host',
+  'te',
+  'upgrade',
+]);
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface InboundRequest {
+  /** Fastify's request id: also the id of the request log entry */
+  id: string;
+  method: string;
+  headers: HeaderBag;
+  query: Record<string, string | undefined>;
+  body: Buffer;
+  receivedAt: number;
+}
+
+export interface InboundAnswer {
+  status: number;
+  /** JSON (an object) or plain text (Meta's challenge) */
+  body: Record<string, Json> | string;
+  outcome: SourceRequestOutcome;
+  eventId: string | null;
+}
+
+export interface InboundGatewayDeps {
+  store: Store;
+  ingestor: EventIngestor;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class InboundGateway {
+  readonly schemas = new SourceSchemas();
+  private readonly store: Store;
+  private readonly ingestor: EventIngestor;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly limiter: SourceRateLimiter;
+  private readonly requestLog: SourceRequestLog;
+  private lastPrune = 0;
+
+  constructor(deps: InboundGatewayDeps) {
+    this.store = deps.store;
+    this.ingestor = deps.ingestor;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.limiter = new SourceRateLimiter(deps.clock);
+    this.requestLog = new SourceRequestLog(deps.store, deps.logger);
+  }
+
+  /** the live source of a URL token; null for an unknown or expired token */
+  async resolve(token: string): Promise<Source | null> {
+    if (token.length > 256) return null;
+    const found = await this.store.sources.findByTokenHash(hashToken(token), this.clock.now());
+    this.maybePrune();
+    return found?.source ?? null;
+  }
+
+  /** before the body is read: inactive (404), rate limit (429), declared length (413) */
+  admit(source: Source, contentLength: number | null): void {
+    if (!source.active) throw new HooklaneError('not_found', 'no active source at this URL');
+    const wait = this.limiter.take(`${source.tenant_id}/${source.id}`, source.rate_limit_per_s);
+    if (wait !== null) {
+      throw new HooklaneError(
+        'rate_limited',
+        `source accepts ${source.rate_limit_per_s} requests per second`,
+        {
+          retryAfterS: Math.max(1, Math.ceil(wait)),
+        },
+      );
+    }
+    if (contentLength !== null && contentLength > source.max_body_bytes) throw bodyTooLarge(source);
+  }
+
+  async receive(source: Source, req: InboundRequest): Promise<InboundAnswer> {
+    const v = source.verification;
+    if (req.method === 'GET') {
+      if (v.type !== 'meta')
+        throw new HooklaneError('method_not_allowed', 'GET is only for provider handshakes');
+      // Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours
+      const given = req.query['hub.verify_token'];
+      const challenge = req.query['hub.challenge'];
+      if (req.query['hub.mode'] !== 'subscribe' || given === undefined || challenge === undefined) {
+        throw new HooklaneError(
+          'validation_failed',
+          'expected hub.mode=subscribe, hub.verify_token and hub.challenge',
+        );
+      }
+      if (!secretEquals(v.verify_token, given)) {
+        throw new HooklaneError(
+          'signature_invalid',
+          'hub.verify_token does not match (verify_token_mismatch)',
+        );
+      }
+      return { status: 200, body: challenge, outcome: 'handshake', eventId: null };
+    }
+
+    const verdict = verifyInbound(v, req.body, req.headers, {
+      now: this.clock.now(),
+      toleranceS: source.tolerance_s,
+    });
+    if (!verdict.ok) throw new HooklaneError('signature_invalid', `verification failed: ${verdict.reason}`);
+
+    const contentType = header(req.headers, 'content-type') ?? null;
+    const data = parseBody(req.body, bodyKind(contentType));
+    if (v.type === 'slack' && isSlackUrlVerification(data)) {
+      return { status: 200, body: { challenge: data.challenge }, outcome: 'handshake', eventId: null };
+    }
+    this.schemas.check(source, data);
+
+    const now = this.clock.now();
+    const type = eventTypeOf(source.event_type ?? defaultEventTypeRuleFor(v.type), req.headers, data);
+    let eventId = newId('event', now);
+    if (source.dedupe_window_s > 0) {
+      const key = dedupeKeyOf(source.id_from ?? defaultIdRuleFor(v.type), req.headers, data, req.body);
+      eventId = await this.store.sources.claimDedupeKey(
+        source.tenant_id,
+        source.id,
+        key,
+        eventId,
+        now + source.dedupe_window_s * 1000,
+        now,
+      );
+    }
+    // A replay carries the same key, so it gets the same event id: ingest is idempotent on it, which
+    // makes "stored exactly once" hold even if two copies race, or the first died before storing.
+    const event = buildEvent(
+      {
+        tenantId: source.tenant_id,
+        id: eventId,
+        type,
+        data,
+        sourceId: source.id,
+        rawBody: req.body,
+        rawContentType: contentType,
+        sourceHeaders: this.eventHeaders(source, req.headers),
+      },
+      now,
+    );
+    const result = await this.ingestor.ingest({ event });
+    return result.duplicate
+      ? {
+          status: 200,
+          body: { id: result.event.id, duplicate: true },
+          outcome: 'duplicate',
+          eventId: result.event.id,
+        }
+      : { status: 200, body: { id: result.event.id }, outcome: 'accepted', eventId: result.event.id };
+  }
+
+  /** records one request in its source's log (written in the background) */
+  record(
+    source: Source,
+    req: Omit<InboundRequest, 'query'>,
+    answer: { status: number; outcome: SourceRequestOutcome; reason: string | null; eventId: string | null },
+  ): void {
+    const secret = secretHeaderNames(source.verification);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      const lower = name.toLowerCase();
+      headers[lower] = secret.has(lower) ? REDACTED : Array.isArray(value) ? value.join(', ') : value;
+    }
+    this.requestLog.append({
+      tenant_id: source.tenant_id,
+      id: req.id,
+      source_id: source.id,
+      received_at: req.receivedAt,
+      method: req.method,
+      headers,
+      content_type: header(req.headers, 'content-type') ?? null,
+      body_bytes: req.body.length,
+      body_excerpt: req.body.length === 0 ? null : req.body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8'),
+      status: answer.status,
+      outcome: answer.outcome,
+      reason: answer.reason,
+      event_id: answer.eventId,
+    });
+  }
+
+  /** the source was changed or deleted: its rate limit starts over */
+  forget(source: { tenant_id: string; id: string }): void {
+    this.limiter.forget(`${source.tenant_id}/${source.id}`);
+  }
+
+  /** stores every queued request log entry */
+  async flush(): Promise<void> {
+    await this.requestLog.flush();
+  }
+
+  /** the request's headers minus secrets and connection headers, as stored with the event */
+  private eventHeaders(source: Source, headers: HeaderBag): Record<string, string> {
+    const secret = secretHeaderNames(source.verification);
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      const lower = name.toLowerCase();
+      if (value === undefined || secret.has(lower) || HOP_HEADERS.has(lower)) continue;
+      out[lower] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return out;
+  }
+
+  private maybePrune(): void {
+    const now = this.clock.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    this.store.sources.prune(now).catch((e: unknown) => {
+      this.logger.warn({ err: e }, 'pruning expired source dedupe entries failed');
+    });
+  }
+}
+
+export function bodyTooLarge(source: Source): HooklaneError {
+  return new HooklaneError(
+    'body_too_large',
+    `this source accepts bodies of at most ${source.max_body_bytes} bytes`,
+  );
+}
+
+function isSlackUrlVerification(data: Json): data is { type: string; challenge: string } {
+  return (
+    data !== null &&
+    typeof data === 'object' &&
+    !Array.isArray(data) &&
+    data.type === 'url_verification' &&
+    typeof data.challenge === 'string'
+  );
+}
+
+/** the reason recorded in the request log for a refused request */
+export function reasonOf(e: HooklaneError): string {
+  const code: ErrorCode = e.code;
+  return `${code}: ${e.message}`;
+}
