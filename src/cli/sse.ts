@@ -13,12 +13,11 @@ export async function* readSse(chunks: AsyncIterable<Buffer | string>): AsyncGen
   let buffer = '';
   let event = '';
   let data: string[] = [];
-  for await (const chunk of chunks) {
-    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  function* lines(final: boolean): Generator<SseEvent> {
     for (;;) {
       const m = /\r\n|\r|\n/.exec(buffer);
       // a CR at the very end may be the first half of a CRLF split across chunks
-      if (m === null || (m[0] === '\r' && m.index === buffer.length - 1)) break;
+      if (m === null || (!final && m[0] === '\r' && m.index === buffer.length - 1)) return;
       const line = buffer.slice(0, m.index);
       buffer = buffer.slice(m.index + m[0].length);
       if (line === '') {
@@ -36,4 +35,9 @@ export async function* readSse(chunks: AsyncIterable<Buffer | string>): AsyncGen
       else if (field === 'data') data.push(value);
     }
   }
+  for await (const chunk of chunks) {
+    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    yield* lines(false);
+  }
+  yield* lines(true);
 }
