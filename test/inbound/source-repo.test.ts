@@ -1,0 +1,235 @@
+/**
+ * The sources repo on both engines: the same assertions on a SQLite file and on a fresh PostgreSQL
+ * schema (skipped, saying why, when HOOKLANE_TEST_DATABASE_URL is not set).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId, newToken } from '../../src/domain/ids.js';
+import type { Source, SourceRequest } from '../../src/domain/types.js';
+import { hashToken } from '../../src/inbound/index.js';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/types.js';
+import { freshPgSchema, PG_SKIP_REASON, PG_TEST_URL } from '../helpers/pg.js';
+
+interface Engine {
+  name: string;
+  skip?: string;
+  open: () => Promise<{ store: Store; destroy: () => Promise<void> }>;
+}
+
+const ENGINES: Engine[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hl-src-'));
+      const store = await openSqliteStore({ path: join(dir, 'hl.db'), synchronous: 'NORMAL' });
+      return {
+        store,
+        destroy: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    ...(PG_TEST_URL === undefined ? { skip: PG_SKIP_REASON } : {}),
+    open: async () => {
+      const pg = await freshPgSchema();
+      const store = await openPostgresStore({ url: pg.url, poolSize: 3, schema: pg.schema });
+      return {
+        store,
+        destroy: async () => {
+          await store.close();
+          await pg.drop();
+        },
+      };
+    },
+  },
+];
+
+const T0 = Date.parse('2026-11-22T12:00:00.000Z');
+
+function aSource(tenant: string, at: number, patch: Partial<Source> = {}): Source {
+  return {
+    id: newId('source', at),
+    tenant_id: tenant,
+    name: 'src',
+    token: newToken(),
+    active: true,
+    verification: { type: 'stripe', secret: 'whsec_abc' },
+    tolerance_s: 300,
+    event_type: { from_json_pointer: '/type', prefix: 'stripe.' },
+    id_from: { json_pointer: '/id' },
+    dedupe_window_s: 86400,
+    rate_limit_per_s: 2.5,
+    max_body_bytes: 1024,
+    schema: { type: 'object' },
+    created_at: at,
+    updated_at: at,
+    ...patch,
+  };
+}
+
+function aRequest(s: Source, at: number, status: number): SourceRequest {
+  return {
+    tenant_id: s.tenant_id,
+    id: newId('request', at),
+    source_id: s.id,
+    received_at: at,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': '[redacted]' },
+    content_type: 'application/json',
+    body_bytes: 2,
+    body_excerpt: '{}',
+    status,
+    outcome: status === 200 ? 'accepted' : 'rejected',
+    reason: status === 200 ? null : 'signature_invalid: verification failed: invalid_signature',
+    event_id: status === 200 ? 'evt_x' : null,
+  };
+}
+
+for (const engine of ENGINES) {
+  describe.skipIf(engine.skip !== undefined)(
+    `sources repo on ${engine.name}${engine.skip ? ` (${engine.skip})` : ''}`,
+    () => {
+      let store: Store;
+      let destroy: () => Promise<void>;
+
+      beforeAll(async () => {
+        ({ store, destroy } = await engine.open());
+        await store.migrate();
+        for (const id of ['acme', 'other']) {
+          await store.tenants.create({ id, name: id, metadata: {}, created_at: T0, updated_at: T0 });
+        }
+      });
+      afterAll(async () => destroy?.());
+
+      it('creates, reads back every field, lists newest first, updates and deletes', async () => {
+        const a = aSource('acme', T0);
+        const b = aSource('acme', T0 + 1, {
+          verification: { type: 'none' },
+          event_type: null,
+          id_from: null,
+          schema: null,
+          rate_limit_per_s: null,
+        });
+        await store.sources.create(a, hashToken(a.token));
+        await store.sources.create(b, hashToken(b.token));
+        await expect(store.sources.create(a, hashToken(newToken()))).rejects.toMatchObject({
+          code: 'conflict',
+        });
+        expect(await store.sources.get('acme', a.id)).toEqual(a);
+        expect(await store.sources.get('acme', b.id)).toEqual(b);
+        expect(await store.sources.get('other', a.id)).toBeNull();
+
+        const p1 = await store.sources.list('acme', { limit: 1 });
+        expect(p1.data.map((s) => s.id)).toEqual([b.id]);
+        const p2 = await store.sources.list('acme', { limit: 1, before: p1.next });
+        expect(p2.data.map((s) => s.id)).toEqual([a.id]);
+        expect((await store.sources.list('other', { limit: 10 })).data).toEqual([]);
+
+        const changed = { ...a, name: 'renamed', active: false, token: 'ignored', updated_at: T0 + 5 };
+        const saved = await store.sources.update(changed);
+        expect(saved).toEqual({ ...changed, token: a.token });
+        expect(await store.sources.update({ ...a, id: 'src_missing' })).toBeNull();
+
+        expect(await store.sources.delete('acme', b.id)).toBe(true);
+        expect(await store.sources.delete('acme', b.id)).toBe(false);
+        expect(await store.sources.findByTokenHash(hashToken(b.token), T0)).toBeNull();
+      });
+
+      it('routes tokens by hash, and rotates with and without grace', async () => {
+        const s = aSource('acme', T0 + 10);
+        await store.sources.create(s, hashToken(s.token));
+        expect((await store.sources.findByTokenHash(hashToken(s.token), T0))?.source.id).toBe(s.id);
+        expect(await store.sources.findByTokenHash(hashToken('unknown'), T0)).toBeNull();
+
+        const t2 = newToken();
+        const rotated = await store.sources.rotateToken('acme', s.id, t2, hashToken(t2), T0 + 60_000, T0);
+        expect(rotated?.token).toBe(t2);
+        expect(await store.sources.findByTokenHash(hashToken(s.token), T0 + 59_999)).toMatchObject({
+          expires_at: T0 + 60_000,
+        });
+        expect(await store.sources.findByTokenHash(hashToken(s.token), T0 + 60_000)).toBeNull();
+        expect(await store.sources.findByTokenHash(hashToken(t2), T0 + 1e9)).toMatchObject({
+          expires_at: null,
+        });
+
+        const t3 = newToken();
+        await store.sources.rotateToken('acme', s.id, t3, hashToken(t3), T0, T0);
+        expect(await store.sources.findByTokenHash(hashToken(t2), T0)).toBeNull();
+        expect(await store.sources.findByTokenHash(hashToken(s.token), T0)).toBeNull();
+        expect((await store.sources.findByTokenHash(hashToken(t3), T0))?.source.token).toBe(t3);
+        expect(
+          await store.sources.rotateToken('acme', 'src_missing', 'x', hashToken('x'), T0, T0),
+        ).toBeNull();
+      });
+
+      it('claims dedupe keys atomically, honours expiry, and prunes', async () => {
+        const s = aSource('acme', T0 + 20);
+        await store.sources.create(s, hashToken(s.token));
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.sources.claimDedupeKey('acme', s.id, 'id:d1', `evt_${i}`, T0 + 1000, T0),
+          ),
+        );
+        expect(new Set(claims).size).toBe(1);
+        expect(
+          await store.sources.claimDedupeKey('acme', s.id, 'id:d1', 'evt_late', T0 + 2000, T0 + 999),
+        ).toBe(claims[0]);
+        expect(
+          await store.sources.claimDedupeKey('acme', s.id, 'id:d1', 'evt_new', T0 + 3000, T0 + 1000),
+        ).toBe('evt_new');
+        expect(await store.sources.claimDedupeKey('acme', s.id, 'id:d2', 'evt_d2', T0 + 10, T0)).toBe(
+          'evt_d2',
+        );
+        expect(await store.sources.prune(T0 + 100)).toBeGreaterThanOrEqual(1);
+        expect(await store.sources.claimDedupeKey('acme', s.id, 'id:d2', 'evt_d2b', T0 + 200, T0 + 100)).toBe(
+          'evt_d2b',
+        );
+        expect(await store.sources.claimDedupeKey('acme', s.id, 'id:d1', 'evt_x', T0 + 3000, T0 + 100)).toBe(
+          'evt_new',
+        );
+      });
+
+      it('appends request logs in batches and pages them newest first, per source', async () => {
+        const s = aSource('acme', T0 + 30);
+        const other = aSource('acme', T0 + 31);
+        await store.sources.create(s, hashToken(s.token));
+        await store.sources.create(other, hashToken(other.token));
+        const rows = Array.from({ length: 1200 }, (_, i) =>
+          aRequest(i % 2 === 0 ? s : other, T0 + i, i % 3 === 0 ? 401 : 200),
+        );
+        await store.sources.logRequests(rows);
+        const mine = rows.filter((r) => r.source_id === s.id).sort((x, y) => (x.id < y.id ? 1 : -1));
+        const seen: SourceRequest[] = [];
+        let before: string | null = null;
+        do {
+          const page = await store.sources.requests('acme', s.id, { limit: 250, before });
+          seen.push(...page.data);
+          before = page.next;
+        } while (before !== null);
+        expect(seen).toEqual(mine);
+        // deleting the source takes its log with it
+        await store.sources.delete('acme', s.id);
+        expect((await store.sources.requests('acme', s.id, { limit: 10 })).data).toEqual([]);
+        await expect(store.sources.logRequests([aRequest(s, T0, 200)])).rejects.toThrow();
+      });
+
+      it('deleting the tenant removes its sources and their routes', async () => {
+        const s = aSource('other', T0 + 40);
+        await store.sources.create(s, hashToken(s.token));
+        await store.sources.logRequests([aRequest(s, T0, 200)]);
+        await store.sources.claimDedupeKey('other', s.id, 'k', 'evt', T0 + 1000, T0);
+        expect(await store.tenants.delete('other')).toBe(true);
+        expect(await store.sources.findByTokenHash(hashToken(s.token), T0)).toBeNull();
+        expect(await store.sources.get('other', s.id)).toBeNull();
+      });
+    },
+  );
+}
