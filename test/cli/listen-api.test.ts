@@ -15,24 +15,41 @@ import { hashApiKey } from '../../src/api/auth.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { readSse, type SseEvent } from '../../src/cli/sse.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { freshPgSchema, PG_SKIP_REASON, PG_TEST_URL, type PgSchema } from '../helpers/pg.js';
 import { apiClient } from '../helpers/server-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ADMIN_KEY = 'hl_listen_api_admin_key_0123456789';
 
-describe('listen routes', () => {
+const ENGINES = [
+  { engine: 'sqlite', skip: false },
+  { engine: 'postgres', skip: PG_TEST_URL === undefined },
+] as const;
+
+describe.each(ENGINES)('listen routes ($engine)', ({ engine, skip }) => {
+  if (skip) {
+    it.skip(PG_SKIP_REASON, () => undefined);
+    return;
+  }
   let dir: string;
+  let pgSchema: PgSchema | null = null;
   let server: RunningServer;
   let keys: Record<'editor' | 'viewer', string>;
   let otherTenantKey: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hl-listen-api-'));
+    if (engine === 'postgres') pgSchema = await freshPgSchema();
+    const database = pgSchema !== null ? pgSchema.url : `sqlite:${join(dir, 'hl.db')}`;
     const config = resolveConfig(
-      { port: '0', database: `sqlite:${join(dir, 'hl.db')}` },
+      { port: '0', database },
       { HOOKLANE_ADMIN_KEY: ADMIN_KEY, HOOKLANE_LOG_LEVEL: 'silent', HOOKLANE_POLL_INTERVAL_MS: '100' },
     );
-    server = await startServer(config, { logger: pino({ level: 'silent' }), printAdminKey: false });
+    server = await startServer(config, {
+      logger: pino({ level: 'silent' }),
+      printAdminKey: false,
+      ...(pgSchema !== null ? { pgSchema: pgSchema.schema } : {}),
+    });
     const admin = apiClient(server.url!, ADMIN_KEY);
     for (const id of ['acme', 'other'])
       expect((await admin.post('/v1/tenants', { id, name: id })).status).toBe(201);
@@ -44,6 +61,7 @@ describe('listen routes', () => {
 
   afterAll(async () => {
     await server?.close();
+    await pgSchema?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
