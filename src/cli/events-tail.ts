@@ -1,23 +1,30 @@
 /**
- * `hooklane events tail`: follow a tenant's events and deliveries live. It polls the list APIs
- * (newest first) and prints what it has not seen, then follows each delivery until it settles,
- * printing every status change. At most one page of each per poll is read: a burst larger than
- * that between two polls is summarised rather than listed.
+ * `hooklane events tail`: follow a tenant's events and deliveries live.
+ *
+ * It reads the server's tenant stream (`GET /v1/tenants/{t}/stream`, Server-Sent Events: an
+ * `event` frame per new event, a `delivery` frame per delivery created or changed), reconnecting
+ * with backoff when it breaks. Against a server without that route, or with `--poll`, it polls
+ * the list APIs instead (newest first), prints what it has not seen, and follows each delivery
+ * until it settles; at most one page of each is read per poll, so a larger burst is summarised.
  */
 import type { Command } from 'commander';
+import { request } from 'undici';
 import type { Hooklane } from '../sdk/client.js';
-import type { Delivery } from '../sdk/types.js';
+import type { Delivery, Event } from '../sdk/types.js';
 import {
   addConnectionOptions,
   addTenantOption,
+  apiKey,
   clientFor,
   CliError,
   tenantId,
   type TenantFlags,
 } from './common.js';
+import { readSse } from './sse.js';
 
 interface TailFlags extends TenantFlags {
   interval: string;
+  poll?: boolean;
 }
 
 const PAGE = 100;
@@ -30,7 +37,8 @@ export function registerEvents(program: Command): void {
   const tail = events
     .command('tail')
     .description("follow a tenant's events and their deliveries live (Ctrl-C to stop)")
-    .option('--interval <ms>', 'poll interval, ms', '1000');
+    .option('--poll', "poll the list APIs instead of reading the server's event stream")
+    .option('--interval <ms>', 'poll interval with --poll (or without a stream), ms', '1000');
   addTenantOption(tail);
   addConnectionOptions(tail);
   tail
@@ -45,8 +53,104 @@ Examples:
       const interval = Number(flags.interval);
       if (!Number.isInteger(interval) || interval < 100 || interval > 60_000)
         throw new CliError('--interval must be a whole number of ms between 100 and 60000');
-      await new Tail(clientFor(flags), tenantId(flags), interval).run();
+      const client = clientFor(flags);
+      const tenant = tenantId(flags);
+      if (flags.poll === true || (await streamTail(client, apiKey(flags), tenant)) === 'unsupported')
+        await new Tail(client, tenant, interval).run();
+      // Ctrl-C: done; do not wait for idle keep-alive sockets to time out
+      process.exit(0);
     });
+}
+
+function eventLine(e: Pick<Event, 'id' | 'type' | 'created_at'>): string {
+  return `${time(e.created_at)}  event     ${e.id}  ${e.type}\n`;
+}
+
+function deliveryLine(d: Delivery): string {
+  return `${time(d.updated_at)}  delivery  ${d.id}  ${d.event_type} → ${d.webhook_id}  ${deliveryState(d)}\n`;
+}
+
+const STREAM_IDLE_MS = 45_000;
+const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * Follows the tenant stream until Ctrl-C ('streamed'), or returns 'unsupported' at once when the
+ * server has no such route (an older server).
+ */
+async function streamTail(
+  client: Hooklane,
+  key: string,
+  tenant: string,
+): Promise<'streamed' | 'unsupported'> {
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  const url = `${client.baseUrl}/v1/tenants/${encodeURIComponent(tenant)}/stream`;
+  let backoffMs = 0;
+  let connectedOnce = false;
+  let lostReason: string | null = null;
+  while (!stop.signal.aborted) {
+    try {
+      const res = await request(url, {
+        headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' },
+        signal: stop.signal,
+        headersTimeout: 15_000,
+        bodyTimeout: STREAM_IDLE_MS,
+      });
+      if (res.statusCode !== 200) {
+        const text = await res.body.text().catch(() => '');
+        let problem: { code?: string; detail?: string } = {};
+        try {
+          problem = JSON.parse(text) as typeof problem;
+        } catch {
+          // not a problem document
+        }
+        if (res.statusCode === 404 && problem.code === 'route_not_found' && !connectedOnce)
+          return 'unsupported';
+        const line = `${res.statusCode} ${problem.code ?? ''}: ${problem.detail ?? text.slice(0, 200)}`;
+        if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429) throw new CliError(line);
+        throw new Error(line);
+      }
+      for await (const ev of readSse(res.body)) {
+        if (ev.event === 'ready') {
+          process.stdout.write(
+            connectedOnce
+              ? 'Reconnected.\n'
+              : `Following events and deliveries of tenant ${tenant} (Ctrl-C to stop)\n`,
+          );
+          connectedOnce = true;
+          lostReason = null;
+          backoffMs = 0;
+        } else if (ev.event === 'event') process.stdout.write(eventLine(JSON.parse(ev.data) as Event));
+        else if (ev.event === 'delivery') process.stdout.write(deliveryLine(JSON.parse(ev.data) as Delivery));
+        else if (ev.event === 'error') process.stdout.write(`(server: ${ev.data})\n`);
+      }
+      if (!stop.signal.aborted) throw new Error('stream closed');
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      if (stop.signal.aborted) break;
+      const reason = describeError(err);
+      // the first connection failing is the user's to fix (wrong URL, server down)
+      if (!connectedOnce) throw new CliError(`cannot reach ${client.baseUrl}: ${reason}`);
+      backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2));
+      if (lostReason === null)
+        process.stdout.write(
+          `Lost the server (${reason}); reconnecting in ${(backoffMs / 1000).toFixed(1)} s\n`,
+        );
+      lostReason = reason;
+      await new Promise((r) => setTimeout(r, backoffMs));
+    }
+  }
+  return 'streamed';
+}
+
+function describeError(err: unknown): string {
+  for (let e: unknown = err, depth = 0; depth < 4 && e instanceof Error; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = e.cause;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 function time(iso: string): string {
@@ -109,7 +213,7 @@ class Tail {
     const fresh = events.data.filter((e) => !this.seenEvents.has(e.id)).reverse();
     for (const e of fresh) {
       this.remember(this.seenEvents, e.id);
-      if (!baseline) process.stdout.write(`${time(e.created_at)}  event     ${e.id}  ${e.type}\n`);
+      if (!baseline) process.stdout.write(eventLine(e));
     }
     if (!baseline && fresh.length === PAGE && events.next_cursor !== null)
       process.stdout.write(`(more than ${PAGE} events since the last poll; older ones not shown)\n`);
@@ -142,8 +246,6 @@ class Tail {
   }
 
   private print(d: Delivery): void {
-    process.stdout.write(
-      `${time(d.updated_at)}  delivery  ${d.id}  ${d.event_type} → ${d.webhook_id}  ${deliveryState(d)}\n`,
-    );
+    process.stdout.write(deliveryLine(d));
   }
 }

@@ -83,19 +83,31 @@ describe('hooklane CLI commands', () => {
     expect([a.deliveries, b.deliveries]).toEqual([1, 0]);
   });
 
-  it('follows events and deliveries with `events tail`', async () => {
+  it.each([
+    ['the tenant stream', []],
+    ['polling (--poll)', ['--poll', '--interval', '100']],
+  ])('follows events and deliveries with `events tail` over %s', async (_mode, extra) => {
     const api = apiClient(server.url, server.adminKey);
-    expect((await api.post('/v1/tenants', { id: 'tailco', name: 'Tail' })).status).toBe(201);
-    expect((await api.post('/v1/tenants/tailco/webhooks', { url: `${receiver.url}/tail` })).status).toBe(201);
-    const tail = startCli(['events', 'tail', '--tenant', 'tailco', '--interval', '100'], env);
+    const tenant = `tail${extra.length}`;
+    expect((await api.post('/v1/tenants', { id: tenant, name: 'Tail' })).status).toBe(201);
+    const hook = await api.post(`/v1/tenants/${tenant}/webhooks`, {
+      url: `${receiver.url}/tail-${tenant}`,
+      // the failed state lasts ≥1.6 s: longer than a poll or stream tick, so it cannot be skipped
+      retry_policy: { initial_delay_ms: 2000, backoff_multiplier: 1 },
+    });
+    expect(hook.status).toBe(201);
+    receiver.on(`/tail-${tenant}`, { statuses: [500, 200] });
+    const tail = startCli(['events', 'tail', '--tenant', tenant, ...extra], env);
     try {
-      await tail.waitForOutput(/Following events and deliveries of tenant tailco/);
-      const sent = await api.post('/v1/tenants/tailco/events', { type: 'order.paid', data: { n: 1 } });
+      await tail.waitForOutput(new RegExp(`Following events and deliveries of tenant ${tenant}`));
+      const sent = await api.post(`/v1/tenants/${tenant}/events`, { type: 'order.paid', data: { n: 1 } });
       expect(sent.status).toBe(202);
       const id = sent.body.id as string;
-      await tail.waitForOutput(new RegExp(`event     ${id}  order\\.paid`));
+      await tail.waitForOutput(new RegExp(`event {5}${id}  order\\.paid`));
+      // the failed first attempt and the successful retry both show
+      await tail.waitForOutput(/delivery {2}dlv_\w+ {2}order\.paid → wh_\w+ {2}pending, 1 attempt last 500/);
       await tail.waitForOutput(
-        /delivery {2}dlv_\w+ {2}order\.paid → wh_\w+ {2}succeeded, 1 attempt last 200/,
+        /delivery {2}dlv_\w+ {2}order\.paid → wh_\w+ {2}succeeded, 2 attempts last 200/,
       );
     } finally {
       expect(await tail.interrupt()).toBe(0);
