@@ -34,10 +34,33 @@ export function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
+/**
+ * How deeply client JSON may nest. JSON.parse takes any depth, but JSON.stringify, schema
+ * validation and other recursive walks overflow the stack at a few thousand levels (a 500); no real
+ * payload comes near this.
+ */
+export const JSON_MAX_DEPTH = 64;
+export const JSON_DEPTH_MESSAGE = `must not nest deeper than ${JSON_MAX_DEPTH} levels`;
+
+/** True when `value` nests at most `max` arrays/objects deep. Iterative: safe on any input. */
+export function jsonDepthWithin(value: unknown, max: number = JSON_MAX_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
+}
+
 /** JSON object fields like `metadata`: bounded so one row cannot hold megabytes of bookkeeping. */
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const JsonObjectInput = z
   .record(z.string(), z.unknown())
+  .refine((o) => jsonDepthWithin(o), { message: JSON_DEPTH_MESSAGE, abort: true })
   .refine((o) => JSON.stringify(o).length <= METADATA_MAX_BYTES, {
     message: `must serialise to at most ${METADATA_MAX_BYTES} bytes`,
   });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPE_PATTERN } from '../../domain/ids.js';
 import type { EventType } from '../../domain/types.js';
-import { named, iso, IsoTime, JsonObjectOutput } from './common.js';
+import { named, iso, IsoTime, JSON_DEPTH_MESSAGE, jsonDepthWithin, JsonObjectOutput } from './common.js';
 
 export const EVENT_TYPE_NAME_MAX = 128;
 
@@ -21,6 +21,7 @@ export const EventTypePutBody = z.strictObject({
     .record(z.string(), z.unknown())
     .nullable()
     .optional()
+    .refine((s) => s == null || jsonDepthWithin(s), { message: JSON_DEPTH_MESSAGE, abort: true })
     .refine((s) => s == null || JSON.stringify(s).length <= SCHEMA_MAX_BYTES, {
       message: `must serialise to at most ${SCHEMA_MAX_BYTES} bytes`,
     })

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { EVENT_ID_PATTERN } from '../../domain/ids.js';
 import type { Attempt, Delivery, Event } from '../../domain/types.js';
-import { named, iso, isoOrNull, IsoTime, IsoTimeInput, PageQuery } from './common.js';
+import {
+  named,
+  iso,
+  isoOrNull,
+  IsoTime,
+  IsoTimeInput,
+  JSON_DEPTH_MESSAGE,
+  jsonDepthWithin,
+  PageQuery,
+} from './common.js';
 import { EventTypeName } from './event-types.js';
 
 export const EventCreateBody = z.strictObject({
@@ -13,7 +22,8 @@ export const EventCreateBody = z.strictObject({
   type: EventTypeName,
   data: z
     .unknown()
-    .refine((d) => d !== undefined, 'is required')
+    .refine((d) => d !== undefined, { message: 'is required', abort: true })
+    .refine((d) => jsonDepthWithin(d), JSON_DEPTH_MESSAGE)
     .describe('any JSON; validated against the event type schema when one is registered'),
 });
 
