@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { expect } from 'vitest';
 import { buildApi } from '../../src/api/app.js';
 import { ensureAdminKey } from '../../src/api/auth.js';
@@ -49,6 +49,8 @@ export interface ApiResponse {
 export interface HarnessOptions {
   env?: Record<string, string>;
   clock?: Clock;
+  /** the app's logger (default: silent, or TEST_LOG_LEVEL) */
+  logger?: Logger;
   /** wraps the real store, e.g. to count calls */
   wrapStore?: (store: Store) => Store;
 }
@@ -75,7 +77,7 @@ export async function startApi(opts: HarnessOptions = {}): Promise<ApiHarness> {
     store,
     config,
     clock,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     metrics,
     ingestor,
     validateWebhookUrl,
