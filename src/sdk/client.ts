@@ -31,6 +31,13 @@ import type {
   PageParams,
   RecoverResult,
   SecretRotate,
+  Source,
+  SourceCreate,
+  SourceCreated,
+  SourceRequest,
+  SourceRotateUrl,
+  SourceUpdate,
+  SourceVerification,
   Tenant,
   TenantCreate,
   TenantUpdate,
@@ -328,6 +335,87 @@ function deliveryQuery(params: DeliveryListParams | undefined) {
   };
 }
 
+/** Inbound sources: public URLs that receive, verify and route providers' webhooks. */
+class Sources {
+  constructor(private readonly http: Transport) {}
+
+  private path(tenant: string, id?: string, action?: string) {
+    let p = `/v1/tenants/${seg(tenant)}/sources`;
+    if (id !== undefined) p += `/${seg(id)}`;
+    if (action !== undefined) p += action;
+    return p;
+  }
+  /** the result's `verification` carries the secrets (also readable with `verification()`) */
+  create(tenant: string, body: SourceCreate): Promise<SourceCreated> {
+    return this.http.request({ method: 'POST', path: this.path(tenant), body, repeatable: false });
+  }
+  list(tenant: string, params?: PageParams): Promise<Page<Source>> {
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant),
+      query: page(params),
+      repeatable: true,
+    });
+  }
+  iterate(tenant: string, params?: Omit<PageParams, 'cursor'>): AsyncGenerator<Source, void, undefined> {
+    return this.http.paginate({
+      method: 'GET',
+      path: this.path(tenant),
+      query: page(params),
+      repeatable: true,
+    });
+  }
+  get(tenant: string, id: string): Promise<Source> {
+    return this.http.request({ method: 'GET', path: this.path(tenant, id), repeatable: true });
+  }
+  /** partial update; a new `verification` replaces the old one whole */
+  update(tenant: string, id: string, body: SourceUpdate): Promise<Source> {
+    return this.http.request({ method: 'PATCH', path: this.path(tenant, id), body, repeatable: false });
+  }
+  /** its URL stops at once; its events stay */
+  delete(tenant: string, id: string): Promise<void> {
+    return this.http.request({ method: 'DELETE', path: this.path(tenant, id), repeatable: true });
+  }
+  /** the verification with its secrets */
+  verification(tenant: string, id: string): Promise<{ verification: SourceVerification }> {
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant, id, '/verification'),
+      repeatable: true,
+    });
+  }
+  /** a new URL; the old one stops at once or after `grace_period_s` */
+  rotateUrl(tenant: string, id: string, body: SourceRotateUrl = {}): Promise<Source> {
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant, id, '/rotate-url'),
+      body,
+      repeatable: false,
+    });
+  }
+  /** every request the source received, rejected ones too, newest first */
+  requests(tenant: string, id: string, params?: PageParams): Promise<Page<SourceRequest>> {
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant, id, '/requests'),
+      query: page(params),
+      repeatable: true,
+    });
+  }
+  iterateRequests(
+    tenant: string,
+    id: string,
+    params?: Omit<PageParams, 'cursor'>,
+  ): AsyncGenerator<SourceRequest, void, undefined> {
+    return this.http.paginate({
+      method: 'GET',
+      path: this.path(tenant, id, '/requests'),
+      query: page(params),
+      repeatable: true,
+    });
+  }
+}
+
 /**
  * `hooklane listen`'s server side. The stream itself (`streamUrl`) is Server-Sent Events; the
  * hooklane CLI reads it, and any SSE client can.
@@ -377,6 +465,7 @@ export class Hooklane {
   readonly webhooks: Webhooks;
   readonly events: Events;
   readonly deliveries: Deliveries;
+  readonly sources: Sources;
   readonly listeners: Listeners;
   private readonly http: Transport;
 
@@ -388,6 +477,7 @@ export class Hooklane {
     this.webhooks = new Webhooks(this.http);
     this.events = new Events(this.http);
     this.deliveries = new Deliveries(this.http);
+    this.sources = new Sources(this.http);
     this.listeners = new Listeners(this.http);
   }
 

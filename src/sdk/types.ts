@@ -277,6 +277,113 @@ export interface DeliveryListParams extends PageParams {
   status?: DeliveryStatus;
 }
 
+// ── inbound sources ─────────────────────────────────────────────────────────────────────────
+
+/** how a source verifies what it receives; secrets generated when omitted where noted */
+export type SourceVerificationInput =
+  | { type: 'standard_webhooks'; /** generated when omitted */ secret?: string }
+  | { type: 'stripe' | 'github' | 'shopify' | 'slack'; secret: string }
+  | { type: 'meta'; secret: string; verify_token: string }
+  | {
+      type: 'hmac';
+      /** generated when omitted */
+      secret?: string;
+      header: string;
+      algorithm?: 'sha1' | 'sha256' | 'sha512';
+      encoding?: 'hex' | 'base64';
+      prefix?: string | null;
+      timestamp_header?: string | null;
+      /** template of the signed bytes: `{body}`, `{timestamp}` */
+      signed_content?: string;
+    }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'api_key'; header?: string; /** generated when omitted */ key?: string }
+  | { type: 'none' };
+
+/** a verification as responses show it: without secrets, except on create and `sources.verification()` */
+export interface SourceVerification {
+  type: string;
+  [field: string]: unknown;
+}
+
+export type SourceEventTypeRule =
+  | { static: string }
+  | { from_header: string; prefix?: string }
+  | { from_json_pointer: string; prefix?: string };
+
+export type SourceIdRule = { header: string } | { json_pointer: string };
+
+export interface Source {
+  id: string;
+  tenant_id: string;
+  name: string;
+  /** the public URL providers post to; its last segment is secret */
+  url: string;
+  active: boolean;
+  verification: SourceVerification;
+  tolerance_s: number;
+  /** the rule in effect (the preset default when not set) */
+  event_type: Record<string, unknown>;
+  /** the rule in effect; null = SHA-256 of the body */
+  id_from: Record<string, unknown> | null;
+  dedupe_window_s: number;
+  rate_limit_per_s: number | null;
+  max_body_bytes: number;
+  schema: JsonObject | null;
+  created_at: IsoTime;
+  updated_at: IsoTime;
+}
+
+/** the created source: `verification` carries its secrets */
+export type SourceCreated = Source;
+
+export interface SourceFields {
+  name?: string;
+  active?: boolean;
+  tolerance_s?: number;
+  event_type?: SourceEventTypeRule | null;
+  id_from?: SourceIdRule | null;
+  dedupe_window_s?: number;
+  rate_limit_per_s?: number | null;
+  max_body_bytes?: number;
+  schema?: JsonObject | null;
+}
+
+export interface SourceCreate extends SourceFields {
+  name: string;
+  verification: SourceVerificationInput;
+}
+
+export interface SourceUpdate extends SourceFields {
+  /** replaces the whole verification, secrets included */
+  verification?: SourceVerificationInput;
+}
+
+export interface SourceRotateUrl {
+  /** seconds the old URL keeps working; 0 (default) = it stops at once */
+  grace_period_s?: number;
+}
+
+export interface SourceRequest {
+  /** also the x-request-id of the answer */
+  id: string;
+  source_id: string;
+  received_at: IsoTime;
+  method: string;
+  /** secrets and credentials redacted */
+  headers: Record<string, string>;
+  content_type: string | null;
+  body_bytes: number;
+  /** the first 2 KiB of the body */
+  body_excerpt: string | null;
+  /** the status hooklane answered */
+  status: number;
+  outcome: 'accepted' | 'duplicate' | 'handshake' | 'rejected';
+  /** why it was rejected */
+  reason: string | null;
+  event_id: string | null;
+}
+
 // ── hooklane listen ─────────────────────────────────────────────────────────────────────────
 
 export interface ListenerRegister {

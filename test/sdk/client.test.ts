@@ -69,6 +69,35 @@ describe('client against a real server', () => {
     expect(event.data.n).toBe(1);
   });
 
+  it('manages inbound sources: create with secrets, read without, verification, request log', async () => {
+    const created = await client.sources.create('t1', {
+      name: 'github',
+      verification: { type: 'github', secret: 'gh-secret-123' },
+    });
+    expect(created.verification).toMatchObject({ type: 'github', secret: 'gh-secret-123' });
+    expect(created.url).toMatch(/\/in\/[^/]+$/);
+    const read = await client.sources.get('t1', created.id);
+    expect(read.verification).toEqual({ type: 'github' });
+    expect((await client.sources.verification('t1', created.id)).verification).toMatchObject({
+      secret: 'gh-secret-123',
+    });
+    // the public URL names the configured port (0 here): post to where the server really listens
+    const received = await fetch(server.url! + new URL(created.url).pathname, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(received.status).toBe(401); // unsigned: rejected, and logged
+    const log: string[] = [];
+    for await (const r of client.sources.iterateRequests('t1', created.id)) log.push(r.outcome);
+    expect(log).toEqual(['rejected']);
+    const rotated = await client.sources.rotateUrl('t1', created.id);
+    expect(rotated.url).not.toBe(created.url);
+    expect((await client.sources.update('t1', created.id, { active: false })).active).toBe(false);
+    await client.sources.delete('t1', created.id);
+    await expect(client.sources.get('t1', created.id)).rejects.toMatchObject({ status: 404 });
+  });
+
   it('throws HooklaneApiError with the problem code and field errors', async () => {
     const notFound = await client.tenants.get('nope').catch((e: unknown) => e);
     expect(notFound).toBeInstanceOf(HooklaneApiError);
