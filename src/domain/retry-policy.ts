@@ -40,6 +40,9 @@ export function retryAfterMs(header: string | undefined, policy: RetryPolicy, no
   let ms: number;
   if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
   else {
+    // An HTTP-date names its month (`Wed, 21 Oct 2015 07:28:00 GMT`, or the obsolete RFC 850 and
+    // asctime forms); Date.parse alone would also read `1.5` or `-5` as dates long past.
+    if (!/[a-z]{3}/i.test(trimmed)) return null;
     const at = Date.parse(trimmed);
     if (Number.isNaN(at)) return null;
     ms = at - now;
