@@ -567,6 +567,23 @@ export function describeStoreConformance(
           expect([...p1.data, ...p2.data].map((d) => d.id)).toEqual(all.map((d) => d.id));
         });
 
+        it('retry takes over a delivery whose lease expired (a dead worker, a paused webhook)', async () => {
+          const { w } = await withWebhooks('acme', { w: { timeout_ms: 1_000 } });
+          await ingestOne(event('acme', 'user.created', T(1)), T(1));
+          const [c] = await store.queue.claim(claimOpts('dead', T(1), { leaseMarginMs: 1_000 }));
+          await store.webhooks.update({ ...w, paused: true });
+          await rejectsWith(store.deliveries.retry('acme', c!.delivery.id, T(3) - 1), 'conflict');
+          expect(await store.deliveries.retry('acme', c!.delivery.id, T(3))).toMatchObject({
+            status: 'pending',
+            lease_owner: null,
+            lease_expires_at: null,
+            next_attempt_at: T(3),
+          });
+          // the dead worker's late completion changes nothing
+          expect(await store.queue.complete('dead', [completion(c!, T(4), 'failed')], T(4))).toBe(0);
+          expect(await store.deliveries.get('acme', c!.delivery.id)).toMatchObject({ status: 'pending' });
+        });
+
         it('retry: finished ones become pending due now; a pending one is made due now; conflict while delivering', async () => {
           await withWebhooks('acme', {
             w: {
@@ -912,6 +929,20 @@ export function describeStoreConformance(
           });
           // a disabled webhook gets no new deliveries
           expect(await ingestOne(event('acme', 'user.created', T(5)), T(5))).toMatchObject({ deliveries: 0 });
+        });
+
+        it('writing the same completions twice (a lost commit acknowledgement) records each attempt once', async () => {
+          await withWebhooks('acme', { w: {} });
+          await ingestOne(event('acme', 'user.created', T(1)), T(1));
+          const [c] = await store.queue.claim(claimOpts('w1', T(1)));
+          const done = [completion(c!, T(2), 'succeeded')];
+          expect(await store.queue.complete('w1', done, T(2))).toBe(1);
+          expect(await store.queue.complete('w1', done, T(2))).toBe(0);
+          expect(await store.deliveries.attempts('acme', c!.delivery.id)).toEqual([done[0]!.attempt]);
+          expect(await store.deliveries.get('acme', c!.delivery.id)).toMatchObject({
+            status: 'succeeded',
+            attempts: 1,
+          });
         });
 
         it('a retry without next_attempt_at is refused and changes nothing', async () => {

@@ -59,7 +59,9 @@ export function createDeliveryRepo(db: Kysely<Database>, wake: () => void | Prom
         })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
-        .where('status', '<>', 'delivering')
+        // a delivery whose lease expired is nobody's: its worker died, or its webhook is paused
+        // or disabled so no worker will reclaim it; retrying it must not answer "conflict" forever
+        .where((eb) => eb.or([eb('status', '<>', 'delivering'), eb('lease_expires_at', '<=', now)]))
         .returningAll()
         .executeTakeFirst();
       if (row !== undefined) {

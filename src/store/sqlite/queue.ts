@@ -26,7 +26,8 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
     INSERT INTO attempts (tenant_id, id, delivery_id, event_id, webhook_id, attempt_number, started_at, duration_ms,
                           url, request_headers, response_status, response_body, error, error_class, succeeded)
     VALUES (@tenant_id, @id, @delivery_id, @event_id, @webhook_id, @attempt_number, @started_at, @duration_ms,
-            @url, @request_headers, @response_status, @response_body, @error, @error_class, @succeeded)`);
+            @url, @request_headers, @response_status, @response_body, @error, @error_class, @succeeded)
+    ON CONFLICT DO NOTHING`);
   const move = db.prepare<{
     worker: string;
     now: number;

@@ -28,6 +28,9 @@ recorded AS (
   SELECT tenant_id, attempt_id, delivery_id, event_id, webhook_id, attempt_number, started_at, round(duration_ms),
          url, request_headers, response_status, response_body, error, error_class, succeeded
   FROM c
+  -- the same batch written twice (its commit acknowledgement was lost, the batcher wrote it again)
+  -- records each attempt once; the lease guard below already makes the second write change nothing
+  ON CONFLICT DO NOTHING
 ),
 moved AS (
   UPDATE deliveries d
