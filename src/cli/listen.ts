@@ -160,7 +160,7 @@ class ListenSession {
     // The first registration failing is the user's to fix (bad key, wrong tenant, no server).
     const listener = await this.register();
     this.out(
-      `Forwarding ${listener.events.join(', ')} events of tenant ${this.tenant} to ${this.target.href}`,
+      `Forwarding ${listener.events.includes('*') ? 'all' : listener.events.join(', ')} events of tenant ${this.tenant} to ${this.target.href}`,
     );
     this.out(`Webhook signing secret: ${listener.secret}`);
     this.out('(the same on every run for this api key and tenant; verify deliveries with it)');
