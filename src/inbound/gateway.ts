@@ -19,6 +19,7 @@ import type { Json, Source, SourceRequestOutcome } from '../domain/types.js';
 import { buildEvent, type EventIngestor } from '../ingest/events.js';
 import { header, secretEquals, type HeaderBag } from '../signing/providers/index.js';
 import type { Store } from '../store/types.js';
+import { DedupeClaims } from './dedupe.js';
 import { bodyKind, dedupeKeyOf, eventTypeOf, parseBody } from './body.js';
 import { defaultEventTypeRuleFor, defaultIdRuleFor, secretHeaderNames } from './presets.js';
 import { SourceRateLimiter } from './rate-limit.js';
@@ -31,6 +32,8 @@ const BODY_EXCERPT_BYTES = 2048;
 /** dedupe entries and rotated-out tokens are pruned at most this often */
 const PRUNE_EVERY_MS = 10 * 60_000;
 const REDACTED = '[redacted]';
+const TOKEN_CACHE_MS = 1000;
+const TOKEN_CACHE_MAX = 10_000;
 /** never stored with an event: they describe the connection, not the message */
 const HOP_HEADERS = new Set([
   'connection',
@@ -79,7 +82,10 @@ export class InboundGateway {
   private readonly logger: Logger;
   private readonly limiter: SourceRateLimiter;
   private readonly requestLog: SourceRequestLog;
+  private readonly dedupe: DedupeClaims;
   private lastPrune = 0;
+  /** token hash → its source, briefly (see resolve) */
+  private readonly tokens = new Map<string, { source: Source; until: number }>();
 
   constructor(deps: InboundGatewayDeps) {
     this.store = deps.store;
@@ -88,14 +94,32 @@ export class InboundGateway {
     this.logger = deps.logger;
     this.limiter = new SourceRateLimiter(deps.clock);
     this.requestLog = new SourceRequestLog(deps.store, deps.logger);
+    this.dedupe = new DedupeClaims(deps.store, deps.clock);
   }
 
-  /** the live source of a URL token; null for an unknown or expired token */
+  /**
+   * The live source of a URL token; null for an unknown or expired token. Found sources are kept
+   * for TOKEN_CACHE_MS: a provider sends many requests to one URL, and the lookup was a third of
+   * the database work of an accepted request. Changes made through this process apply at once
+   * (forget); other processes sharing a PostgreSQL database see them within TOKEN_CACHE_MS.
+   * Unknown tokens are not cached, so guessing costs a lookup but never fills memory.
+   */
   async resolve(token: string): Promise<Source | null> {
     if (token.length > 256) return null;
-    const found = await this.store.sources.findByTokenHash(hashToken(token), this.clock.now());
+    const now = this.clock.now();
+    const hash = hashToken(token);
+    const hit = this.tokens.get(hash);
+    if (hit !== undefined && hit.until > now) return hit.source;
+    const found = await this.store.sources.findByTokenHash(hash, now);
     this.maybePrune();
-    return found?.source ?? null;
+    if (found === null) {
+      this.tokens.delete(hash);
+      return null;
+    }
+    if (this.tokens.size >= TOKEN_CACHE_MAX) this.tokens.clear();
+    const until = Math.min(now + TOKEN_CACHE_MS, found.expires_at ?? Number.POSITIVE_INFINITY);
+    this.tokens.set(hash, { source: found.source, until });
+    return found.source;
   }
 
   /** before the body is read: inactive (404), rate limit (429), declared length (413) */
@@ -155,14 +179,13 @@ export class InboundGateway {
     let eventId = newId('event', now);
     if (source.dedupe_window_s > 0) {
       const key = dedupeKeyOf(source.id_from ?? defaultIdRuleFor(v.type), req.headers, data, req.body);
-      eventId = await this.store.sources.claimDedupeKey(
-        source.tenant_id,
-        source.id,
+      eventId = await this.dedupe.claim({
+        tenant_id: source.tenant_id,
+        source_id: source.id,
         key,
-        eventId,
-        now + source.dedupe_window_s * 1000,
-        now,
-      );
+        event_id: eventId,
+        expires_at: now + source.dedupe_window_s * 1000,
+      });
     }
     // A replay carries the same key, so it gets the same event id: ingest is idempotent on it, which
     // makes "stored exactly once" hold even if two copies race, or the first died before storing.
@@ -220,9 +243,13 @@ export class InboundGateway {
     });
   }
 
-  /** the source was changed or deleted: its rate limit starts over */
+  /** the source was changed, rotated or deleted: cached lookups go, its rate limit starts over */
   forget(source: { tenant_id: string; id: string }): void {
     this.limiter.forget(`${source.tenant_id}/${source.id}`);
+    for (const [hash, entry] of this.tokens) {
+      if (entry.source.tenant_id === source.tenant_id && entry.source.id === source.id)
+        this.tokens.delete(hash);
+    }
   }
 
   /** stores every queued request log entry */

@@ -241,6 +241,15 @@ export interface StatsRepo {
   pool(): { size: number; idle: number; waiting: number };
 }
 
+/** one request's claim on its dedupe key (see SourceRepo.claimDedupeKeys) */
+export interface DedupeClaim {
+  tenant_id: string;
+  source_id: string;
+  key: string;
+  event_id: string;
+  expires_at: EpochMs;
+}
+
 /** A source found by one of its URL tokens. */
 export interface SourceByToken {
   source: Source;
@@ -271,17 +280,12 @@ export interface SourceRepo {
     now: EpochMs,
   ): Promise<Source | null>;
   /**
-   * Replay defence, one statement: remember that `key` became `eventId` until `expiresAt`, unless a
-   * live (unexpired) entry exists; returns the event id now on record for the key.
+   * Replay defence, batched: for each claim, remember that its key became its event id until
+   * `expires_at`, unless a live (unexpired) entry exists for the key. Returns, in input order, the
+   * event id on record for each key afterwards (the claim's own when it won). One write statement
+   * per batch; claims of the same key in one batch all get the first one's event id.
    */
-  claimDedupeKey(
-    tenantId: string,
-    sourceId: string,
-    key: string,
-    eventId: string,
-    expiresAt: EpochMs,
-    now: EpochMs,
-  ): Promise<string>;
+  claimDedupeKeys(claims: DedupeClaim[], now: EpochMs): Promise<string[]>;
   /** forgets expired dedupe entries and rotated-out tokens; returns how many rows went */
   prune(now: EpochMs): Promise<number>;
   /** appends to request logs (one statement per batch) */

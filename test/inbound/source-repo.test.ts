@@ -170,31 +170,55 @@ for (const engine of ENGINES) {
         ).toBeNull();
       });
 
-      it('claims dedupe keys atomically, honours expiry, and prunes', async () => {
+      it('claims dedupe keys in batches, atomically, honouring expiry, and prunes', async () => {
         const s = aSource('acme', T0 + 20);
         await store.sources.create(s, hashToken(s.token));
-        const claims = await Promise.all(
-          Array.from({ length: 20 }, (_, i) =>
-            store.sources.claimDedupeKey('acme', s.id, 'id:d1', `evt_${i}`, T0 + 1000, T0),
+        const claim = (key: string, event_id: string, expires_at: number) => ({
+          tenant_id: 'acme',
+          source_id: s.id,
+          key,
+          event_id,
+          expires_at,
+        });
+        // the same key several times in one batch, and in concurrent batches: one winner
+        const batches = await Promise.all(
+          Array.from({ length: 8 }, (_, b) =>
+            store.sources.claimDedupeKeys(
+              [
+                claim('id:d1', `evt_${b}_a`, T0 + 1000),
+                claim('id:x', `evt_${b}_x`, T0 + 1000),
+                claim('id:d1', `evt_${b}_b`, T0 + 1000),
+              ],
+              T0,
+            ),
           ),
         );
-        expect(new Set(claims).size).toBe(1);
+        const winners = new Set(batches.flatMap((r) => [r[0], r[2]]));
+        expect(winners.size).toBe(1);
+        expect(new Set(batches.map((r) => r[1])).size).toBe(1);
+        const [d1] = [...winners];
         expect(
-          await store.sources.claimDedupeKey('acme', s.id, 'id:d1', 'evt_late', T0 + 2000, T0 + 999),
-        ).toBe(claims[0]);
+          await store.sources.claimDedupeKeys([claim('id:d1', 'evt_late', T0 + 2000)], T0 + 999),
+        ).toEqual([d1]);
+        // expired: the next claim takes the key over
         expect(
-          await store.sources.claimDedupeKey('acme', s.id, 'id:d1', 'evt_new', T0 + 3000, T0 + 1000),
-        ).toBe('evt_new');
-        expect(await store.sources.claimDedupeKey('acme', s.id, 'id:d2', 'evt_d2', T0 + 10, T0)).toBe(
-          'evt_d2',
-        );
+          await store.sources.claimDedupeKeys(
+            [claim('id:d1', 'evt_new', T0 + 3000), claim('id:d2', 'evt_d2', T0 + 10)],
+            T0 + 1000,
+          ),
+        ).toEqual(['evt_new', 'evt_d2']);
         expect(await store.sources.prune(T0 + 100)).toBeGreaterThanOrEqual(1);
-        expect(await store.sources.claimDedupeKey('acme', s.id, 'id:d2', 'evt_d2b', T0 + 200, T0 + 100)).toBe(
+        expect(await store.sources.claimDedupeKeys([claim('id:d2', 'evt_d2b', T0 + 200)], T0 + 100)).toEqual([
           'evt_d2b',
-        );
-        expect(await store.sources.claimDedupeKey('acme', s.id, 'id:d1', 'evt_x', T0 + 3000, T0 + 100)).toBe(
+        ]);
+        expect(await store.sources.claimDedupeKeys([claim('id:d1', 'evt_x', T0 + 3000)], T0 + 100)).toEqual([
           'evt_new',
-        );
+        ]);
+        expect(await store.sources.claimDedupeKeys([], T0)).toEqual([]);
+        // more claims than one statement holds
+        const many = Array.from({ length: 1200 }, (_, i) => claim(`id:m${i % 900}`, `evt_m${i}`, T0 + 5000));
+        const ids = await store.sources.claimDedupeKeys(many, T0 + 100);
+        ids.forEach((id, i) => expect(id).toBe(`evt_m${i % 900}`));
       });
 
       it('appends request logs in batches and pages them newest first, per source', async () => {
@@ -225,7 +249,10 @@ for (const engine of ENGINES) {
         const s = aSource('other', T0 + 40);
         await store.sources.create(s, hashToken(s.token));
         await store.sources.logRequests([aRequest(s, T0, 200)]);
-        await store.sources.claimDedupeKey('other', s.id, 'k', 'evt', T0 + 1000, T0);
+        await store.sources.claimDedupeKeys(
+          [{ tenant_id: 'other', source_id: s.id, key: 'k', event_id: 'evt', expires_at: T0 + 1000 }],
+          T0,
+        );
         expect(await store.tenants.delete('other')).toBe(true);
         expect(await store.sources.findByTokenHash(hashToken(s.token), T0)).toBeNull();
         expect(await store.sources.get('other', s.id)).toBeNull();

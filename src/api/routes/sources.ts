@@ -211,6 +211,7 @@ export function registerSourceRoutes(app: Api, ctx: ApiContext, gateway: Inbound
         now,
       );
       if (rotated === null) throw new HooklaneError('not_found', 'source not found');
+      gateway.forget(rotated);
       return present(rotated);
     },
   );

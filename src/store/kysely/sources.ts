@@ -79,6 +79,8 @@ export type SourceTables = {
 
 /** rows per INSERT of request logs: 13 parameters each stays far below SQLite's 32,766 */
 const LOG_ROWS_PER_STATEMENT = 500;
+/** dedupe claims per statement (5 parameters each) */
+const DEDUPE_ROWS_PER_STATEMENT = 500;
 
 export function toSource(r: SourcesTable): Source {
   return {
@@ -273,37 +275,63 @@ export function createSourceRepo(shared: Kysely<Database>): SourceRepo {
       return row === undefined ? null : toSource(row);
     },
 
-    async claimDedupeKey(tenantId, sourceId, key, eventId, expiresAt, now) {
-      const claimed = await db
-        .insertInto('source_dedupe')
-        .values({
-          tenant_id: tenantId,
-          source_id: sourceId,
-          dedupe_key: key,
-          event_id: eventId,
-          expires_at: expiresAt,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['tenant_id', 'source_id', 'dedupe_key'])
-            .doUpdateSet((eb) => ({
-              event_id: eb.ref('excluded.event_id'),
-              expires_at: eb.ref('excluded.expires_at'),
-            }))
-            .where('source_dedupe.expires_at', '<=', now),
-        )
-        .returning('event_id')
-        .executeTakeFirst();
-      if (claimed !== undefined) return claimed.event_id;
-      const existing = await db
-        .selectFrom('source_dedupe')
-        .select('event_id')
-        .where('tenant_id', '=', tenantId)
-        .where('source_id', '=', sourceId)
-        .where('dedupe_key', '=', key)
-        .executeTakeFirst();
-      // Gone in between (the source was deleted): the caller's own id stands.
-      return existing?.event_id ?? eventId;
+    async claimDedupeKeys(claims, now) {
+      if (claims.length === 0) return [];
+      // one row per distinct key: PostgreSQL refuses to upsert the same row twice in one statement
+      const keyOf = (c: { tenant_id: string; source_id: string; key: string }) =>
+        `${c.tenant_id}\n${c.source_id}\n${c.key}`;
+      const firstByKey = new Map<string, (typeof claims)[number]>();
+      for (const c of claims) if (!firstByKey.has(keyOf(c))) firstByKey.set(keyOf(c), c);
+      const distinct = [...firstByKey.values()];
+      const onRecord = new Map<string, string>();
+      for (let i = 0; i < distinct.length; i += DEDUPE_ROWS_PER_STATEMENT) {
+        const chunk = distinct.slice(i, i + DEDUPE_ROWS_PER_STATEMENT);
+        const won = await db
+          .insertInto('source_dedupe')
+          .values(
+            chunk.map((c) => ({
+              tenant_id: c.tenant_id,
+              source_id: c.source_id,
+              dedupe_key: c.key,
+              event_id: c.event_id,
+              expires_at: c.expires_at,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant_id', 'source_id', 'dedupe_key'])
+              .doUpdateSet((eb) => ({
+                event_id: eb.ref('excluded.event_id'),
+                expires_at: eb.ref('excluded.expires_at'),
+              }))
+              // only an expired entry is taken over: a live one means this is a replay
+              .where('source_dedupe.expires_at', '<=', now),
+          )
+          .returning(['tenant_id', 'source_id', 'dedupe_key', 'event_id'])
+          .execute();
+        for (const r of won) onRecord.set(keyOf({ ...r, key: r.dedupe_key }), r.event_id);
+        const lost = chunk.filter((c) => !onRecord.has(keyOf(c)));
+        if (lost.length > 0) {
+          const rows = await db
+            .selectFrom('source_dedupe')
+            .select(['tenant_id', 'source_id', 'dedupe_key', 'event_id'])
+            .where((eb) =>
+              eb.or(
+                lost.map((c) =>
+                  eb.and([
+                    eb('tenant_id', '=', c.tenant_id),
+                    eb('source_id', '=', c.source_id),
+                    eb('dedupe_key', '=', c.key),
+                  ]),
+                ),
+              ),
+            )
+            .execute();
+          for (const r of rows) onRecord.set(keyOf({ ...r, key: r.dedupe_key }), r.event_id);
+        }
+      }
+      // an entry gone in between (its source deleted) leaves the claim's own id standing
+      return claims.map((c) => onRecord.get(keyOf(c)) ?? firstByKey.get(keyOf(c))!.event_id);
     },
 
     async prune(now) {
