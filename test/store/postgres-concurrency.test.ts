@@ -7,12 +7,15 @@
  * - a quarter of the first attempts are retried due at once, so those deliveries are claimed a
  *   second time, by whichever worker comes first: each is then claimed exactly twice, in sequence;
  * - at the end every delivery succeeded, and its attempt count equals the number of claims seen.
+ *
+ * And concurrent ingest: four api processes receiving the same events at once (a client retrying
+ * against another process) store each event once, with one set of deliveries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/types.js';
 import { PG_TEST_URL, freshPgSchema, pgQuery, type PgSchema } from '../helpers/pg.js';
-import { completion, tenant, webhook } from './fixtures.js';
+import { completion, event, tenant, webhook } from './fixtures.js';
 
 const DELIVERIES = 20_000;
 const WORKERS = 4;
@@ -131,4 +134,50 @@ describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL: concurrent claimers', ()
     const attempts = await pgQuery<{ n: number }>('SELECT count(*)::int AS n FROM attempts', [], pg.schema);
     expect(attempts[0]!.n).toBe(DELIVERIES + DELIVERIES / 4);
   }, 180_000);
+
+  it('four stores ingesting the same events at once store each once, by id and by idempotency key', async () => {
+    await stores[0]!.tenants.create(tenant('race'));
+    await stores[0]!.webhooks.create(webhook('race', { id: 'wh_race', created_at: 2_000 }));
+    const now = 3_000;
+    const byId = Array.from({ length: 400 }, (_, i) =>
+      event('race', 'user.created', now, { id: `race_${i}` }),
+    );
+    // same idempotency key, a different id in every store: still one event per key
+    const byKey = (s: number) =>
+      Array.from({ length: 100 }, (_, i) =>
+        event('race', 'user.created', now, { id: `key_${i}_store_${s}`, idempotency_key: `k_${i}` }),
+      );
+    const results = await Promise.all(
+      stores.map(async (store, s) => {
+        const out = [];
+        // every store sends the same inputs in its own batches, in a different order
+        const inputs = [...byId, ...byKey(s)].map((e) => ({ event: e }));
+        const mine = s % 2 === 0 ? inputs : [...inputs].reverse();
+        for (let i = 0; i < mine.length; i += 50)
+          out.push(...(await store.events.ingest(mine.slice(i, i + 50), now)));
+        return out;
+      }),
+    );
+    const all = results.flat();
+    const fresh = all.filter((r) => !r.duplicate);
+    expect(fresh).toHaveLength(500);
+    expect(fresh.every((r) => r.deliveries === 1)).toBe(true);
+    expect(new Set(fresh.map((r) => r.event.idempotency_key ?? r.event.id)).size).toBe(500);
+    // every duplicate answer carries the stored original
+    for (const r of all.filter((x) => x.duplicate)) {
+      const original = fresh.find((f) =>
+        r.event.idempotency_key === null
+          ? f.event.id === r.event.id
+          : f.event.idempotency_key === r.event.idempotency_key,
+      );
+      expect(r.event).toEqual(original!.event);
+    }
+    const counts = await pgQuery<{ events: number; deliveries: number }>(
+      `SELECT (SELECT count(*)::int FROM events WHERE tenant_id = 'race') AS events,
+              (SELECT count(*)::int FROM deliveries WHERE tenant_id = 'race') AS deliveries`,
+      [],
+      pg.schema,
+    );
+    expect(counts).toEqual([{ events: 500, deliveries: 500 }]);
+  });
 });

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { newId } from '../../../domain/ids.js';
 import { matchesFilter } from '../../../domain/event-filter.js';
 import type { Event } from '../../../domain/types.js';
@@ -118,7 +118,10 @@ export async function ingest(
 
   const ev = Array.from({ length: 11 }, () => [] as unknown[]);
   const dl = Array.from({ length: 5 }, () => [] as unknown[]);
-  for (const i of fresh) {
+  // Rows go in in key order, so concurrent batches holding the same events (a client retrying on
+  // another api process) take their unique-index locks in the same order and rarely deadlock.
+  const ordered = [...fresh].sort((a, b) => compareKeys(inputs[a]!.event, inputs[b]!.event));
+  for (const i of ordered) {
     const { event, onlyWebhookId } = inputs[i]!;
     const values = [
       event.tenant_id,
@@ -144,16 +147,7 @@ export async function ingest(
 
   const inserted = new Map<string, number>();
   if (fresh.length > 0) {
-    const { rows } = await pool.query<{
-      tenant_id: string;
-      id: string;
-      deliveries: number;
-      notified: number;
-    }>({
-      name: 'hooklane_ingest',
-      text: INSERT_SQL,
-      values: [...ev, now, ...dl, wake.channel, wake.payload],
-    });
+    const rows = await insertRetryingDeadlocks(pool, [...ev, now, ...dl, wake.channel, wake.payload]);
     let created = 0;
     for (const r of rows) {
       inserted.set(`${r.tenant_id}\u0000${r.id}`, r.deliveries);
@@ -220,4 +214,42 @@ function targets(
     filters.set(w.events, parsed);
   }
   return matchesFilter(parsed, event.type);
+}
+
+function compareKeys(a: Event, b: Event): number {
+  if (a.tenant_id !== b.tenant_id) return a.tenant_id < b.tenant_id ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+const DEADLOCK = '40P01';
+const DEADLOCK_TRIES = 5;
+
+/**
+ * The insert statement, run again when PostgreSQL aborts it as a deadlock victim. Key order cannot
+ * rule deadlocks out: two unique indexes (id, idempotency key) can be locked in crossed orders by
+ * batches that share events. The statement is its own transaction and idempotent (ON CONFLICT DO
+ * NOTHING), so running it again is safe: what the other batch committed meanwhile comes back as
+ * duplicates.
+ */
+async function insertRetryingDeadlocks(
+  pool: pg.Pool,
+  values: unknown[],
+): Promise<{ tenant_id: string; id: string; deliveries: number; notified: number }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows } = await pool.query<{
+        tenant_id: string;
+        id: string;
+        deliveries: number;
+        notified: number;
+      }>({
+        name: 'hooklane_ingest',
+        text: INSERT_SQL,
+        values,
+      });
+      return rows;
+    } catch (e) {
+      if (!(e instanceof pg.DatabaseError) || e.code !== DEADLOCK || attempt >= DEADLOCK_TRIES) throw e;
+    }
+  }
 }
