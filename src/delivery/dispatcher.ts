@@ -14,7 +14,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import { newId } from '../domain/ids.js';
+import type { Webhook } from '../domain/types.js';
+import { firstIdAt, newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
 import type { Metrics } from '../metrics/index.js';
 import type { ClaimedDelivery, Completion, Store } from '../store/types.js';
@@ -43,11 +44,16 @@ export interface DispatcherOptions {
   transportFor?: TransportResolver;
   /** DNS of the default HTTP transport's egress guard (tests) */
   lookup?: LookupFn;
+  /** disable a webhook failing this long with no success, ms (default 5 days; 0 = never) */
+  autoDisableAfterMs?: number;
   /** jitter source for retry delays (tests) */
   random?: () => number;
 }
 
 const IDLE = Promise.resolve();
+/** a webhook failing this long with no success is disabled (Svix's rule), ms */
+export const AUTO_DISABLE_AFTER_MS = 5 * 86_400_000;
+const DEAD_CHECK_INTERVAL_MS = 60_000;
 /** after a fair-share claim found no other work, how long before trying one again, ms */
 const FAIRNESS_RECHECK_MS = 50;
 
@@ -70,6 +76,8 @@ export class Dispatcher {
   private readonly disabling = new Set<string>();
   /** no fair-share claim before then (the last one found nothing) */
   private fairnessRestUntil = 0;
+  /** when each webhook was last checked for a dead endpoint */
+  private readonly deadChecks = new Map<string, number>();
   /** the `now` of the latest claim */
   private lastClaimAt = 0;
   /** webhooks that took a full share of the last claim open to every webhook */
@@ -386,7 +394,8 @@ export class Dispatcher {
     };
   }
 
-  private settle(claimed: ClaimedDelivery, attemptNumber: number, result: SendResult): void {
+  /** Records an attempt's result; a delivery's final failure first checks for a dead endpoint. */
+  private settle(claimed: ClaimedDelivery, attemptNumber: number, result: SendResult): void | Promise<void> {
     const { delivery, webhook } = claimed;
     const { attempt } = result;
     const now = this.opts.clock.now();
@@ -416,16 +425,20 @@ export class Dispatcher {
       outcome: outcome.kind === 'disable' ? 'failed' : outcome.kind,
     };
     if (outcome.kind === 'retry') completion.next_attempt_at = now + outcome.delayMs;
+    let recorded: Promise<void> | undefined;
     if (outcome.kind === 'disable') {
-      completion.disable_webhook_reason = outcome.reason;
-      this.disabling.add(webhook.id);
-      this.log.warn(
-        { tenant_id: delivery.tenant_id, webhook_id: webhook.id },
-        `disabling webhook: ${outcome.reason}`,
-      );
-      void this.release(this.limits.takeWaiting(webhook.id));
-    }
-    this.batcher.add(completion);
+      this.disableWith(completion, webhook, outcome.reason);
+      this.batcher.add(completion);
+    } else if (outcome.kind === 'failed') {
+      recorded = this.deadEndpointReason(claimed, now).then((reason) => {
+        if (this.abandoned) {
+          this.held--;
+          return;
+        }
+        if (reason !== null) this.disableWith(completion, webhook, reason);
+        this.batcher.add(completion);
+      });
+    } else this.batcher.add(completion);
 
     const m = this.opts.metrics;
     m.attempts.inc({ outcome: completion.outcome, error_class: attempt.error_class ?? 'none' });
@@ -449,5 +462,57 @@ export class Dispatcher {
     // its webhook's lane may start the next waiting delivery, and may be claimable again
     this.startReady();
     this.kick();
+    return recorded;
+  }
+
+  /** The completion disables its webhook, in the same transaction; nothing more of it is sent. */
+  private disableWith(completion: Completion, webhook: Webhook, reason: string): void {
+    completion.disable_webhook_reason = reason;
+    this.disabling.add(webhook.id);
+    this.log.warn({ tenant_id: webhook.tenant_id, webhook_id: webhook.id }, `disabling webhook: ${reason}`);
+    void this.release(this.limits.takeWaiting(webhook.id));
+  }
+
+  /**
+   * Auto-disable of dead endpoints, checked when a delivery has failed for good: the webhook is
+   * disabled when it has been failing for `autoDisableAfterMs` (default 5 days) with no success,
+   * i.e. no delivery succeeded in that window, and a delivery created before the window began (and
+   * after the last success and the webhook's last change, so re-enabling or fixing it starts over)
+   * failed too. Returns the reason, or null. At most one check per webhook a minute; a check that
+   * cannot read the store disables nothing.
+   */
+  private async deadEndpointReason(claimed: ClaimedDelivery, now: number): Promise<string | null> {
+    const windowMs = this.opts.autoDisableAfterMs ?? AUTO_DISABLE_AFTER_MS;
+    const { webhook } = claimed;
+    if (windowMs <= 0 || now - webhook.updated_at < windowMs) return null;
+    const checkedAt = this.deadChecks.get(webhook.id);
+    if (checkedAt !== undefined && now - checkedAt < DEAD_CHECK_INTERVAL_MS) return null;
+    if (this.deadChecks.size >= 10_000) this.deadChecks.clear();
+    this.deadChecks.set(webhook.id, now);
+
+    const windowStart = now - windowMs;
+    try {
+      const { deliveries } = this.opts.store;
+      const ok = await deliveries.list(
+        webhook.tenant_id,
+        { webhook_id: webhook.id, status: 'succeeded' },
+        { limit: 50 },
+      );
+      let lastOk = 0;
+      for (const d of ok.data) lastOk = Math.max(lastOk, d.completed_at ?? d.updated_at);
+      if (lastOk > windowStart) return null;
+      const old = await deliveries.list(
+        webhook.tenant_id,
+        { webhook_id: webhook.id, status: 'failed' },
+        { limit: 1, before: firstIdAt('delivery', windowStart) },
+      );
+      const failedSince = old.data[0]?.created_at;
+      if (failedSince === undefined || failedSince < Math.max(lastOk, webhook.updated_at)) return null;
+      const days = Math.round((windowMs / 86_400_000) * 10) / 10;
+      return `no delivery succeeded for ${days} days (failing since ${new Date(failedSince).toISOString()})`;
+    } catch (err) {
+      this.log.error({ err, webhook_id: webhook.id }, 'could not check for a dead endpoint');
+      return null;
+    }
   }
 }

@@ -48,6 +48,11 @@ export function newId(kind: IdKind, now: number = Date.now()): string {
   return `${ID_PREFIXES[kind]}_${encodeTime(now)}${randomChars(16)}`;
 }
 
+/** The smallest id of `kind` made at `ms`: ids below it were made earlier (a `before` cursor). */
+export function firstIdAt(kind: IdKind, ms: number): string {
+  return `${ID_PREFIXES[kind]}_${encodeTime(Math.max(0, Math.floor(ms)))}${'0'.repeat(16)}`;
+}
+
 /** An unguessable URL token (for inbound sources, portal links): 32 random bytes, base64url. */
 export function newToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');

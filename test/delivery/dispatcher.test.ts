@@ -603,3 +603,72 @@ describe('signing and egress', () => {
     expect(srv.hits).toHaveLength(0);
   });
 });
+
+describe('auto-disable of dead endpoints', () => {
+  const DAY = 86_400_000;
+
+  it('a webhook failing for 5 days with no success is disabled; re-enabling starts a new window', async () => {
+    const clock = new ManualClock();
+    let healthy = true;
+    const srv = await serve((_h, res) => {
+      res.statusCode = healthy ? 200 : 500;
+      res.end();
+    });
+    const r = await rigWith({ clock });
+    const wh = await r.webhook({ url: `${srv.url}/x`, retry_policy: fastPolicy({ max_attempts: 1 }) });
+    const active = async () => (await r.store.webhooks.get(TENANT, wh.id))!;
+    r.start();
+
+    const [e0] = await r.send('a.b');
+    await statusOf(r, e0!, wh.id, 'succeeded', 1);
+    healthy = false;
+
+    // day 1: fails for good, but it succeeded a day ago
+    clock.advance(DAY);
+    const [e1] = await r.send('a.b');
+    await statusOf(r, e1!, wh.id, 'failed', 1);
+    expect((await active()).active).toBe(true);
+
+    // day 5.5: no success for 5.5 days, but failing only since day 1
+    clock.advance(4.5 * DAY);
+    const [e2] = await r.send('a.b');
+    await statusOf(r, e2!, wh.id, 'failed', 1);
+    expect((await active()).active).toBe(true);
+
+    // day 6.1: failing since day 1, 5.1 days with no success: disabled with the failure
+    clock.advance(0.6 * DAY);
+    const [e3] = await r.send('a.b');
+    await statusOf(r, e3!, wh.id, 'failed', 1);
+    const disabled = await active();
+    expect(disabled.active).toBe(false);
+    expect(disabled.disabled_reason).toMatch(/no delivery succeeded for 5 days/);
+    const [e4] = await r.send('a.b');
+    expect(await r.store.deliveries.list(TENANT, { event_id: e4! }, { limit: 5 })).toMatchObject({
+      data: [],
+    });
+
+    // the user re-enables it: a fresh window, even though it still fails
+    await r.store.webhooks.update({ ...disabled, active: true, disabled_reason: null, updated_at: clock.t });
+    clock.advance(DAY);
+    const [e5] = await r.send('a.b');
+    await statusOf(r, e5!, wh.id, 'failed', 1);
+    expect((await active()).active).toBe(true);
+  });
+
+  it('autoDisableAfterMs: 0 never disables', async () => {
+    const clock = new ManualClock();
+    const srv = await serve((_h, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    const r = await rigWith({ clock, dispatcher: { autoDisableAfterMs: 0 } });
+    const wh = await r.webhook({ url: `${srv.url}/x`, retry_policy: fastPolicy({ max_attempts: 1 }) });
+    r.start();
+    for (let day = 0; day < 8; day++) {
+      const [e] = await r.send('a.b');
+      await statusOf(r, e!, wh.id, 'failed', 1);
+      clock.advance(DAY);
+    }
+    expect((await r.store.webhooks.get(TENANT, wh.id))!.active).toBe(true);
+  });
+});
