@@ -72,7 +72,8 @@ function scalar(v: Json | undefined): string | undefined {
 /**
  * The event type of a request. A provider's name is made a valid event type: `/` becomes `.`
  * (Shopify's `orders/create` → `orders.create`) and other characters `_`. When the header or field
- * is absent or unusable, the type is `{prefix}unknown`, so the event is still kept.
+ * is absent or unusable, the type is `{prefix}unknown` (`source.unknown` without a prefix), so the
+ * event is still kept.
  */
 export function eventTypeOf(rule: SourceEventTypeRule, headers: HeaderBag, data: Json): string {
   if ('static' in rule) return rule.static;
@@ -92,7 +93,7 @@ export function eventTypeOf(rule: SourceEventTypeRule, headers: HeaderBag, data:
           .replace(/^\.+|\.+$/g, '');
   const full = `${prefix}${name}`;
   if (name !== '' && full.length <= EVENT_TYPE_MAX && EVENT_TYPE_PATTERN.test(full)) return full;
-  const fallback = `${prefix}unknown`;
+  const fallback = prefix === '' ? 'source.unknown' : `${prefix}unknown`;
   return EVENT_TYPE_PATTERN.test(fallback) ? fallback : 'source.unknown';
 }
 
