@@ -98,7 +98,7 @@ describe.skipIf(PG_TEST_URL === undefined)('1 api + 3 workers on PostgreSQL, kil
       )[0]!.n;
     await waitFor(async () => receiver.requests.length >= 2_000 && (await victimHolds()) > 0, {
       timeoutMs: 60_000,
-      intervalMs: 5,
+      intervalMs: 25,
       message: 'the victim worker holding leases mid-run',
     });
     await victim.kill9();

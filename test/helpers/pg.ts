@@ -42,7 +42,15 @@ export async function pgQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
 export async function freshPgSchema(): Promise<PgSchema> {
   const url = requireUrl();
   const schema = `hl_test_${randomBytes(6).toString('hex')}`;
-  await pgQuery(`CREATE SCHEMA ${schema}`);
+  try {
+    await pgQuery(`CREATE SCHEMA ${schema}`);
+  } catch (e) {
+    // set but unreachable is a failure, never a skip: say which server and why
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`HOOKLANE_TEST_DATABASE_URL is set, but PostgreSQL at ${redacted(url)} failed: ${why}`, {
+      cause: e,
+    });
+  }
   return {
     url,
     schema,
@@ -55,4 +63,14 @@ export async function freshPgSchema(): Promise<PgSchema> {
 function requireUrl(): string {
   if (PG_TEST_URL === undefined) throw new Error(PG_SKIP_REASON);
   return PG_TEST_URL;
+}
+
+function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
 }
