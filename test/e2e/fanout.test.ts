@@ -82,8 +82,24 @@ describe('fan-out end to end (SQLite, real process)', () => {
       expect(new Set(got).size, `${path} duplicates`).toBe(got.length);
       expect(new Set(got)).toEqual(ids);
     }
-    // Nothing more arrives afterwards (no late duplicates).
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing more can arrive afterwards (no late duplicates): every delivery is recorded as
+    // succeeded, none is pending or leased, and the receiver saw exactly one request per delivery.
+    await waitFor(async () => {
+      for (const status of ['pending', 'delivering']) {
+        const res = await admin.get(`/v1/tenants/acme/deliveries?status=${status}&limit=1`);
+        if (res.body.data.length > 0) return false;
+      }
+      return true;
+    });
+    let succeeded = 0;
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const res = await admin.get(
+        `/v1/tenants/acme/deliveries?status=succeeded&limit=250${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      succeeded += res.body.data.length;
+      cursor = res.body.next_cursor;
+    }
+    expect(succeeded).toBe(total);
     expect(receiver.requests.length).toBe(total);
 
     for (const r of receiver.requests.slice(0, 50)) {
