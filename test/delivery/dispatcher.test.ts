@@ -427,6 +427,26 @@ describe('limits and fairness', () => {
   });
 });
 
+describe('paused webhooks', () => {
+  it('keep their deliveries and send nothing until resumed; then the backlog drains', async () => {
+    const srv = await serve((_h, res) => res.end());
+    const r = await rigWith();
+    const paused = await r.webhook({ url: `${srv.url}/paused`, events: ['a.b'], paused: true });
+    const barrierHook = await r.webhook({ url: `${srv.url}/barrier`, events: ['barrier'] });
+    r.start();
+    const ids = await r.send('a.b', 5);
+    const [b] = await r.send('barrier');
+    await statusOf(r, b!, barrierHook.id, 'succeeded', 1);
+    expect(hitsTo(srv, '/paused')).toHaveLength(0);
+    const kept = await r.deliveries(paused.id);
+    expect(kept.map((d) => d.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+
+    await r.store.webhooks.update({ ...paused, paused: false, updated_at: Date.now() });
+    for (const id of ids) await statusOf(r, id, paused.id, 'succeeded', 1);
+    expect(hitsTo(srv, '/paused')).toHaveLength(5);
+  });
+});
+
 describe('waking, leases and crash safety', () => {
   it('wakes at once after an ingest commit and at a retry’s due time; polling is only the floor', async () => {
     let n = 0;
