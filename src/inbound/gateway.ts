@@ -27,7 +27,7 @@ import { SourceRequestLog } from './request-log.js';
 import { SourceSchemas } from './source-schema.js';
 import { verifyInbound } from './verification.js';
 
-/** bytes of the body kept in the request log */
+/** bytes of the body kept in the request log (of requests that did not become an event) */
 const BODY_EXCERPT_BYTES = 2048;
 /** dedupe entries and rotated-out tokens are pruned at most this often */
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -235,7 +235,11 @@ export class InboundGateway {
       headers,
       content_type: header(req.headers, 'content-type') ?? null,
       body_bytes: req.body.length,
-      body_excerpt: req.body.length === 0 ? null : req.body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8'),
+      // an accepted request's body is kept whole by its event (event_id); the log keeps the others'
+      body_excerpt:
+        req.body.length === 0 || answer.outcome === 'accepted'
+          ? null
+          : req.body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8'),
       status: answer.status,
       outcome: answer.outcome,
       reason: answer.reason,

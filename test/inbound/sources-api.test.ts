@@ -401,7 +401,12 @@ describe('the receiver', () => {
       status: 200,
       event_id: res.json.id,
       body_bytes: 2,
-      body_excerpt: '{}',
+      body_excerpt: null,
     });
+    // a refused request keeps the start of its body in the log; an accepted one has it in its event
+    const refused = await rig.send(s.path, { body: '{"no":"key"}', headers: json });
+    expect(refused.status).toBe(401);
+    const entry = (await requestsOf(s.id)).find((r) => r.status === 401);
+    expect(entry).toMatchObject({ outcome: 'rejected', body_excerpt: '{"no":"key"}', body_bytes: 12 });
   });
 });

@@ -266,7 +266,10 @@ export const SourceRequestSchema = z.object({
   headers: z.record(z.string(), z.string()).describe('secrets and credentials redacted'),
   content_type: z.string().nullable(),
   body_bytes: z.number(),
-  body_excerpt: z.string().nullable().describe('the first 2 KiB of the body'),
+  body_excerpt: z
+    .string()
+    .nullable()
+    .describe('the first 2 KiB of the body; null when accepted (the event holds it)'),
   status: z.number().describe('the status hooklane answered'),
   outcome: z.enum(['accepted', 'duplicate', 'handshake', 'rejected']),
   reason: z.string().nullable().describe('why it was rejected: an error code and detail'),
