@@ -56,6 +56,7 @@ export const AUTO_DISABLE_AFTER_MS = 5 * 86_400_000;
 const DEAD_CHECK_INTERVAL_MS = 60_000;
 /** after a fair-share claim found no other work, how long before trying one again, ms */
 const FAIRNESS_RECHECK_MS = 50;
+const FAIRNESS_RECHECK_MAX_MS = 1000;
 
 export class Dispatcher {
   private readonly log: Logger;
@@ -76,6 +77,7 @@ export class Dispatcher {
   private readonly disabling = new Set<string>();
   /** no fair-share claim before then (the last one found nothing) */
   private fairnessRestUntil = 0;
+  private fairnessRestMs = FAIRNESS_RECHECK_MS / 2;
   /** when each webhook was last checked for a dead endpoint */
   private readonly deadChecks = new Map<string, number>();
   /** the `now` of the latest claim */
@@ -233,8 +235,8 @@ export class Dispatcher {
       // that served everyone, other webhooks' due work is claimed first: otherwise a webhook whose
       // cap is above the process's concurrency and which has an overdue backlog (retries after an
       // outage) would take every slot as it frees, and first attempts to everyone else would wait
-      // for its whole backlog. When that finds nothing, the check rests for FAIRNESS_RECHECK_MS, so
-      // a lone busy webhook pays the extra claim rarely.
+      // for its whole backlog. When that finds nothing, the check rests (50 ms, doubling up to 1 s),
+      // so a lone busy webhook pays the extra claim rarely.
       let claimed = 0;
       if (now >= this.fairnessRestUntil) {
         const hogs = new Set([...this.limits.overShare(concurrency), ...this.lastHogs]);
@@ -243,7 +245,11 @@ export class Dispatcher {
           const first = await this.claimInto(limit, [...excluded, ...hogs], now);
           if (first === null) return;
           claimed = first.length;
-          if (claimed === 0) this.fairnessRestUntil = now + FAIRNESS_RECHECK_MS;
+          // A claim that skips a hog's backlog walks it (~18 ms per 100k rows on SQLite): while
+          // nobody else has work, look again less and less often, up to once a second.
+          this.fairnessRestMs =
+            claimed === 0 ? Math.min(FAIRNESS_RECHECK_MAX_MS, this.fairnessRestMs * 2) : FAIRNESS_RECHECK_MS;
+          if (claimed === 0) this.fairnessRestUntil = now + this.fairnessRestMs;
         }
       }
       if (claimed < limit) {
