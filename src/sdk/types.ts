@@ -129,6 +129,8 @@ export interface Webhook {
   rate_limit_per_s: number | null;
   payload_format: PayloadFormat;
   metadata: JsonObject;
+  /** set for a `hooklane listen` listener (`lsn_…`): ephemeral, removed after its CLI went away */
+  listener_id: string | null;
   created_at: IsoTime;
   updated_at: IsoTime;
 }

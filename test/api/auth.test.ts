@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminKey, hashApiKey } from '../../src/api/auth.js';
 import { resolveConfig } from '../../src/config/index.js';
+import { waitFor } from '../helpers/wait.js';
 import { ADMIN_KEY, expectProblem, startApi, tenantWithKeys, type ApiHarness } from './harness.js';
 
 const HOOK_URL = 'http://127.0.0.1:9/hook';
@@ -113,6 +114,14 @@ describe('role × route matrix', () => {
   const freshSource = async (verification: Record<string, unknown> = { type: 'none' }) => {
     const res = await api.call('POST', '/v1/tenants/ten-a/sources', { body: { name: 's', verification } });
     return { id: res.body.id as string, path: new URL(res.body.url as string).pathname };
+  };
+
+  /** a `hooklane listen` listener of tenant A */
+  const freshListener = async () => {
+    const res = await api.call('POST', '/v1/tenants/ten-a/listeners', {
+      body: { forward_to: 'http://localhost:3000/hooks' },
+    });
+    return { id: res.body.id as string, webhookId: res.body.webhook_id as string };
   };
 
   const ROUTES: RouteCase[] = [
@@ -362,6 +371,64 @@ describe('role × route matrix', () => {
       route: '/v1/tenants/{tenant}/sources/{id}/requests',
       access: 'read',
       prepare: async () => ({ url: `/v1/tenants/ten-a/sources/${(await freshSource()).id}/requests` }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/tenants/{tenant}/listeners',
+      access: 'write',
+      prepare: async () => ({
+        url: '/v1/tenants/ten-a/listeners',
+        body: { forward_to: 'http://localhost:3000/hooks' },
+      }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/listeners/{id}/stream',
+      access: 'write',
+      prepare: async () => {
+        const l = await freshListener();
+        // A stream never ends by itself: end it once it is open, so an allowed request completes.
+        void waitFor(() => api.listeners.isConnected(l.id), { timeoutMs: 5_000 })
+          .then(() => api.listeners.remove(l.id, 'ten-a', l.webhookId))
+          .catch(() => undefined);
+        return { url: `/v1/tenants/ten-a/listeners/${l.id}/stream` };
+      },
+    },
+    {
+      method: 'POST',
+      route: '/v1/tenants/{tenant}/listeners/{id}/results',
+      access: 'write',
+      prepare: async () => {
+        const l = await freshListener();
+        // a request waiting for its result, as the dispatcher would push it
+        api.listeners.attach(l.id, 'ten-a', l.webhookId, { write: () => undefined, end: () => undefined });
+        const requestId = `att_matrix_${++n}`;
+        void api.listeners.push(
+          l.id,
+          {
+            request_id: requestId,
+            delivery_id: 'dlv_x',
+            event_id: 'evt_x',
+            event_type: 'a.b',
+            attempt: 1,
+            webhook_id: l.webhookId,
+            timeout_ms: 5_000,
+            headers: {},
+            body_base64: '',
+          },
+          5_000,
+        );
+        return {
+          url: `/v1/tenants/ten-a/listeners/${l.id}/results`,
+          body: { request_id: requestId, status: 200, duration_ms: 1 },
+        };
+      },
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/tenants/{tenant}/listeners/{id}',
+      access: 'write',
+      prepare: async () => ({ url: `/v1/tenants/ten-a/listeners/${(await freshListener()).id}` }),
     },
     // the public receiver: no api key needed, whatever key is sent
     ...(['POST', 'PUT', 'PATCH'] as const).map((method): RouteCase => ({

@@ -14,6 +14,7 @@ import { resolveConfig, type Config } from '../../src/config/index.js';
 import { validateWebhookUrl } from '../../src/delivery/egress.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { EventIngestor } from '../../src/ingest/events.js';
+import { ListenerHub } from '../../src/listen/hub.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -24,6 +25,8 @@ export interface ApiHarness {
   app: FastifyInstance;
   store: Store;
   metrics: Metrics;
+  /** `hooklane listen` streams of this API (no dispatcher feeds them here) */
+  listeners: ListenerHub;
   ingestor: EventIngestor;
   config: Config;
   dir: string;
@@ -73,14 +76,17 @@ export async function startApi(opts: HarnessOptions = {}): Promise<ApiHarness> {
   if (config.adminKey !== null) await ensureAdminKey(store, config, clock);
   const metrics = new Metrics({ defaultMetrics: false });
   const ingestor = new EventIngestor({ store, clock, metrics });
+  const logger = opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const listeners = new ListenerHub({ store, clock, logger, graceMs: 60_000 });
   const app = await buildApi({
     store,
     config,
     clock,
-    logger: opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger,
     metrics,
     ingestor,
     validateWebhookUrl,
+    listeners,
   });
   await app.ready();
 
@@ -114,6 +120,7 @@ export async function startApi(opts: HarnessOptions = {}): Promise<ApiHarness> {
     store,
     metrics,
     ingestor,
+    listeners,
     config,
     dir,
     call,

@@ -86,12 +86,17 @@ describe('hooklane listen (real server, real CLI, real local app)', () => {
 
   it('forwards signed deliveries that verify with the printed secret, and prints one line each', async () => {
     const cli = listen(`${app.url}/hooks`, ['--events', 'user.*']);
-    const { secret, webhookId } = await ready(cli);
+    const { secret, webhookId, listener } = await ready(cli);
 
     // the listener is an ordinary webhook of the tenant: it shows in the list
     const hooks = await api().get(`/v1/tenants/${TENANT}/webhooks`);
     const listed = hooks.body.data.find((w: { id: string }) => w.id === webhookId);
-    expect(listed).toMatchObject({ url: `${app.url}/hooks`, events: ['user.*'], active: true });
+    expect(listed).toMatchObject({
+      url: `${app.url}/hooks`,
+      events: ['user.*'],
+      active: true,
+      listener_id: listener,
+    });
 
     const event = await send('user.created', { email: 'ada@example.com' });
     expect(event.deliveries).toBe(1);

@@ -362,6 +362,7 @@ const RESPONSES: [string, readonly string[], readonly string[], () => Schema][] 
       'rate_limit_per_s',
       'payload_format',
       'metadata',
+      'listener_id',
       'created_at',
       'updated_at',
     ]),

@@ -212,7 +212,8 @@ export function registerListenRoutes(app: Api, ctx: ApiContext): void {
         'x-accel-buffering': 'no',
         'x-request-id': request.id,
       });
-      res.socket?.setNoDelay(true);
+      // frames go out as written (app.inject's fake socket has no setNoDelay)
+      if (typeof res.socket?.setNoDelay === 'function') res.socket.setNoDelay(true);
       const detach = hub.attach(id, tenant, webhook.id, {
         write: (chunk) => {
           if (!res.writableEnded) res.write(chunk);

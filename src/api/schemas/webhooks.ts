@@ -176,6 +176,10 @@ export const WebhookSchema = z.object({
   rate_limit_per_s: z.number().nullable(),
   payload_format: z.enum(['envelope', 'raw']),
   metadata: JsonObjectOutput,
+  listener_id: z
+    .string()
+    .nullable()
+    .describe('set for a `hooklane listen` listener: ephemeral, removed after its CLI went away'),
   created_at: IsoTime,
   updated_at: IsoTime,
 });
@@ -203,6 +207,7 @@ export function presentWebhook(w: Webhook): z.output<typeof WebhookSchema> {
     rate_limit_per_s: w.rate_limit_per_s,
     payload_format: w.payload_format,
     metadata: w.metadata,
+    listener_id: w.listener_id,
     created_at: iso(w.created_at),
     updated_at: iso(w.updated_at),
   };
