@@ -12,8 +12,10 @@ import type { Clock } from '../../src/domain/clock.js';
 import type { Attempt, Delivery, Json, Webhook } from '../../src/domain/types.js';
 import { buildEvent } from '../../src/ingest/events.js';
 import { Metrics } from '../../src/metrics/index.js';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
+import { freshPgSchema, type PgSchema } from '../helpers/pg.js';
 import { makeWebhook } from './fixtures.js';
 
 export const TENANT = 'acme';
@@ -32,7 +34,11 @@ export class ManualClock implements Clock {
   }
 }
 
+export type Engine = 'sqlite' | 'postgres';
+
 export interface RigOptions {
+  /** default sqlite; postgres needs HOOKLANE_TEST_DATABASE_URL and gets a fresh schema */
+  engine?: Engine;
   clock?: Clock;
   logger?: Logger;
   /** what the dispatcher sees instead of the store, e.g. the store with a hook on a verb */
@@ -61,7 +67,12 @@ let eventSeq = 0;
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-dispatch-'));
   const clock = opts.clock ?? { now: () => Date.now() };
-  const store = await openSqliteStore({ path: join(dir, 'hl.db'), synchronous: 'NORMAL' });
+  let pg: PgSchema | null = null;
+  let store: Store;
+  if (opts.engine === 'postgres') {
+    pg = await freshPgSchema();
+    store = await openPostgresStore({ url: pg.url, poolSize: 4, schema: pg.schema });
+  } else store = await openSqliteStore({ path: join(dir, 'hl.db'), synchronous: 'NORMAL' });
   await store.migrate();
   const now = clock.now();
   await store.tenants.create({ id: TENANT, name: 'Acme', metadata: {}, created_at: now, updated_at: now });
@@ -125,6 +136,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
     async close() {
       await dispatcher.stop(0);
       await store.close();
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
