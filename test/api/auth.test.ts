@@ -254,6 +254,18 @@ describe('role × route matrix', () => {
     },
     {
       method: 'GET',
+      route: '/v1/tenants/{tenant}/stats',
+      access: 'read',
+      prepare: async () => ({ url: '/v1/tenants/ten-a/stats' }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/webhooks/{id}/stats',
+      access: 'read',
+      prepare: async () => ({ url: `/v1/tenants/ten-a/webhooks/${webhookId}/stats` }),
+    },
+    {
+      method: 'GET',
       route: '/v1/tenants/{tenant}/webhooks/{id}/secret',
       access: 'write',
       prepare: async () => ({ url: `/v1/tenants/ten-a/webhooks/${webhookId}/secret` }),
