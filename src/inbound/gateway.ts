@@ -25,7 +25,7 @@ import { defaultEventTypeRuleFor, defaultIdRuleFor, secretHeaderNames } from './
 import { SourceRateLimiter } from './rate-limit.js';
 import { SourceRequestLog } from './request-log.js';
 import { SourceSchemas } from './source-schema.js';
-import { verifyInbound } from './verification.js';
+import { verifyInbound, withStandardWebhookAliases } from './verification.js';
 
 /** bytes of the body kept in the request log (of requests that did not become an event) */
 const BODY_EXCERPT_BYTES = 2048;
@@ -161,7 +161,8 @@ export class InboundGateway {
       return { status: 200, body: challenge, outcome: 'handshake', eventId: null };
     }
 
-    const verdict = verifyInbound(v, req.body, req.headers, {
+    const headers = v.type === 'standard_webhooks' ? withStandardWebhookAliases(req.headers) : req.headers;
+    const verdict = verifyInbound(v, req.body, headers, {
       now: this.clock.now(),
       toleranceS: source.tolerance_s,
     });
@@ -175,10 +176,10 @@ export class InboundGateway {
     this.schemas.check(source, data);
 
     const now = this.clock.now();
-    const type = eventTypeOf(source.event_type ?? defaultEventTypeRuleFor(v.type), req.headers, data);
+    const type = eventTypeOf(source.event_type ?? defaultEventTypeRuleFor(v.type), headers, data);
     let eventId = newId('event', now);
     if (source.dedupe_window_s > 0) {
-      const key = dedupeKeyOf(source.id_from ?? defaultIdRuleFor(v.type), req.headers, data, req.body);
+      const key = dedupeKeyOf(source.id_from ?? defaultIdRuleFor(v.type), headers, data, req.body);
       eventId = await this.dedupe.claim({
         tenant_id: source.tenant_id,
         source_id: source.id,

@@ -40,7 +40,7 @@ const PRESETS: Record<SourceVerificationType, Preset> = {
   standard_webhooks: {
     eventType: { from_json_pointer: '/type' },
     idFrom: { header: 'webhook-id' },
-    secretHeaders: ['webhook-signature'],
+    secretHeaders: ['webhook-signature', 'svix-signature'],
   },
   stripe: {
     eventType: { from_json_pointer: '/type', prefix: 'stripe.' },

@@ -14,6 +14,20 @@ import {
 } from '../signing/providers/index.js';
 import { verify as verifyStandardWebhooks } from '../signing/standard-webhooks.js';
 
+/**
+ * Svix sends Standard Webhooks under its own names (`svix-id`, `svix-timestamp`, `svix-signature`;
+ * Clerk, Resend and others use it): the same scheme, so those are read when `webhook-*` are absent.
+ */
+export function withStandardWebhookAliases(headers: HeaderBag): HeaderBag {
+  if (headers['webhook-signature'] !== undefined || headers['svix-signature'] === undefined) return headers;
+  return {
+    ...headers,
+    'webhook-id': headers['svix-id'],
+    'webhook-timestamp': headers['svix-timestamp'],
+    'webhook-signature': headers['svix-signature'],
+  };
+}
+
 export function verifyInbound(
   v: SourceVerification,
   body: Buffer,

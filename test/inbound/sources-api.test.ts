@@ -4,7 +4,8 @@
  * rotation with and without grace, handshakes, body kinds, schema violations, event type and id
  * rules, the dedupe window, and what is (and is not) logged.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem } from '../api/harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -76,6 +77,24 @@ describe('sources API', () => {
       expect(typeof secret).toBe('string');
       expect(secret.length).toBeGreaterThanOrEqual(32);
     }
+  });
+
+  it('PATCH keeps a generated secret when the verification type stays, and changes it on request', async () => {
+    const created = await rig.api.call('POST', T, {
+      body: { name: 'k', verification: { type: 'hmac', header: 'x-sig' } },
+    });
+    const secret = created.body.verification.secret as string;
+    const patched = await rig.api.call('PATCH', `${T}/${created.body.id}`, {
+      body: { verification: { type: 'hmac', header: 'x-signature', encoding: 'base64' } },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    const v = await rig.api.call('GET', `${T}/${created.body.id}/verification`);
+    expect(v.body.verification).toMatchObject({ header: 'x-signature', encoding: 'base64', secret });
+    await rig.api.call('PATCH', `${T}/${created.body.id}`, {
+      body: { verification: { type: 'hmac', header: 'x-signature', secret: 'chosen-secret' } },
+    });
+    const v2 = await rig.api.call('GET', `${T}/${created.body.id}/verification`);
+    expect(v2.body.verification.secret).toBe('chosen-secret');
   });
 
   it('refuses bad input with problem+json naming the paths', async () => {
@@ -274,6 +293,28 @@ describe('the receiver', () => {
     expect(unsigned.status).toBe(401);
     const events = await rig.api.call('GET', `/v1/tenants/acme/events?source_id=${s.id}`);
     expect(events.body.data).toEqual([]);
+  });
+
+  it('reads Svix-named Standard Webhooks headers (svix-id, svix-timestamp, svix-signature)', async () => {
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const s = await rig.createSource({ name: 'clerk', verification: { type: 'standard_webhooks', secret } });
+    const body = JSON.stringify({ type: 'user.created', data: { id: 'user_1' } });
+    const msgId = 'msg_2b3c';
+    const headers = {
+      ...json,
+      'svix-id': msgId,
+      'svix-timestamp': String(Math.floor(now / 1000)),
+      'svix-signature': new SvixWebhook(secret).sign(msgId, new Date(now), body),
+    };
+    const res = await rig.send(s.path, { body, headers });
+    expect(res.status, res.text).toBe(200);
+    expect((await rig.send(s.path, { body, headers })).json).toEqual({ id: res.json.id, duplicate: true });
+    const tampered = await rig.send(s.path, { body: body.replace('user_1', 'user_2'), headers });
+    expect(tampered.status).toBe(401);
+    const event = await rig.api.call('GET', `/v1/tenants/acme/events/${res.json.id}`);
+    expect(event.body.type).toBe('user.created');
+    const log = await requestsOf(s.id);
+    for (const r of log) expect(r.headers['svix-signature']).toBe('[redacted]');
   });
 
   it('parses JSON, form and text bodies; refuses broken JSON with 400', async () => {

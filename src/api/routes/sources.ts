@@ -36,7 +36,9 @@ function applySourceInput(next: Source, input: SourceWritable, gateway: InboundG
   const out: Source = { ...next, updated_at: now };
   if (input.name !== undefined) out.name = input.name;
   if (input.active !== undefined) out.active = input.active;
-  if (input.verification !== undefined) out.verification = completeVerification(input.verification);
+  if (input.verification !== undefined) {
+    out.verification = completeVerification(input.verification, next.verification);
+  }
   if (input.tolerance_s !== undefined) out.tolerance_s = input.tolerance_s;
   if (input.event_type !== undefined) out.event_type = input.event_type;
   if (input.id_from !== undefined) out.id_from = input.id_from;

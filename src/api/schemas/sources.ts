@@ -107,15 +107,26 @@ const VerificationInput = z
 
 export type VerificationInputT = z.output<typeof VerificationInput>;
 
-/** the stored verification: generated secrets filled in, template defaults resolved */
-export function completeVerification(v: VerificationInputT): Source['verification'] {
+/**
+ * The stored verification: template defaults resolved, and an omitted generated secret taken from
+ * `previous` when it has the same type (a PATCH changing only the header keeps the secret), else
+ * generated.
+ */
+export function completeVerification(
+  v: VerificationInputT,
+  previous: Source['verification'] | null = null,
+): Source['verification'] {
+  const kept = previous !== null && previous.type === v.type ? previous : null;
   switch (v.type) {
     case 'standard_webhooks':
-      return { type: v.type, secret: v.secret ?? generateSecret() };
+      return {
+        type: v.type,
+        secret: v.secret ?? (kept?.type === v.type ? kept.secret : generateSecret()),
+      };
     case 'hmac':
       return {
         type: v.type,
-        secret: v.secret ?? randomBytes(32).toString('hex'),
+        secret: v.secret ?? (kept?.type === v.type ? kept.secret : randomBytes(32).toString('hex')),
         header: v.header,
         algorithm: v.algorithm,
         encoding: v.encoding,
@@ -124,7 +135,11 @@ export function completeVerification(v: VerificationInputT): Source['verificatio
         signed_content: v.signed_content ?? (v.timestamp_header === null ? '{body}' : '{timestamp}.{body}'),
       };
     case 'api_key':
-      return { type: v.type, header: v.header, key: v.key ?? `sk_${randomBytes(24).toString('base64url')}` };
+      return {
+        type: v.type,
+        header: v.header,
+        key: v.key ?? (kept?.type === v.type ? kept.key : `sk_${randomBytes(24).toString('base64url')}`),
+      };
     default:
       return v;
   }
