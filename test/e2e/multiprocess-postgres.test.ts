@@ -86,21 +86,29 @@ describe.skipIf(PG_TEST_URL === undefined)('1 api + 3 workers on PostgreSQL, kil
       }),
     );
 
-    // kill the victim part way through, while it holds leases
+    // kill the victim part way through, while it holds leases; meanwhile note which processes lease
     const victimLeases = `%:${victim.child.pid}:%`;
-    const victimHolds = async () =>
-      (
-        await pgQuery<{ n: number }>(
-          `SELECT count(*)::int AS n FROM deliveries WHERE status = 'delivering' AND lease_owner LIKE $1`,
-          [victimLeases],
-          pg.schema,
-        )
-      )[0]!.n;
+    const leaseHolders = new Set<string>();
+    const victimHolds = async () => {
+      const rows = await pgQuery<{ owner: string; n: number }>(
+        `SELECT lease_owner AS owner, count(*)::int AS n FROM deliveries WHERE status = 'delivering' GROUP BY 1`,
+        [],
+        pg.schema,
+      );
+      for (const r of rows) leaseHolders.add(r.owner);
+      return rows.find((r) => r.owner.includes(`:${victim.child.pid}:`))?.n ?? 0;
+    };
     await waitFor(async () => receiver.requests.length >= 2_000 && (await victimHolds()) > 0, {
       timeoutMs: 60_000,
       intervalMs: 25,
       message: 'the victim worker holding leases mid-run',
     });
+    // only worker processes lease deliveries: the api process delivers nothing
+    const pidOf = (owner: string) => Number(owner.split(':').at(-2));
+    const workerPids = workers.map((w) => w.child.pid);
+    for (const owner of leaseHolders) expect(workerPids, owner).toContain(pidOf(owner));
+    // and a worker serves no API
+    await expect(fetch(`${workers[1]!.url}/health`)).rejects.toThrow();
     await victim.kill9();
     const sentAtKill = receiver.requests.length;
     // Its leases stand until timeout + margin after they were taken: read them now, before anyone may
