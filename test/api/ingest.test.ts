@@ -82,6 +82,28 @@ describe('event ingest', () => {
     expect(await deliveriesOf('ing', 'race-1')).toHaveLength(1);
   });
 
+  it('a webhook whose filters overlap gets one delivery; filters match exactly, by prefix or all', async () => {
+    expect((await api.call('POST', '/v1/tenants', { body: { id: 'flt', name: 'f' } })).status).toBe(201);
+    const hook = async (events: string[]) =>
+      (await api.call('POST', '/v1/tenants/flt/webhooks', { body: { url: HOOK_URL, events } })).body
+        .id as string;
+    const overlap = await hook(['user.created', 'user.*', '*']);
+    const prefix = await hook(['user.*']);
+    const exact = await hook(['user.created']);
+    const deep = await hook(['user.email.*']);
+    const targets = async (type: string) => {
+      const e = await api.call('POST', '/v1/tenants/flt/events', { body: { type, data: {} } });
+      expect(e.status, e.text).toBe(202);
+      const page = await api.store.deliveries.list('flt', { event_id: e.body.id }, { limit: 10 });
+      expect(e.body.deliveries).toBe(page.data.length);
+      return page.data.map((d) => d.webhook_id).sort();
+    };
+    expect(await targets('user.created')).toEqual([overlap, prefix, exact].sort());
+    expect(await targets('user.email.changed')).toEqual([overlap, prefix, deep].sort());
+    expect(await targets('user')).toEqual([overlap]);
+    expect(await targets('users.created')).toEqual([overlap]);
+  });
+
   it('ids and keys are per tenant', async () => {
     const a = await api.call('POST', '/v1/tenants/ing/events', {
       body: { id: 'shared-id', type: 'a.b', data: 1 },
