@@ -13,8 +13,9 @@
  *
  * Lifetime of a listener webhook: created by the register call; kept while a stream is attached
  * (its `updated_at` is touched every grace/3, so other processes can tell it is alive); removed
- * `graceMs` after its last stream closed without a new one attaching. A process that starts also
- * sweeps listener webhooks that nobody touched for `graceMs` (left over by a process that died).
+ * `graceMs` after its last stream closed (or after it was registered) without a stream attaching.
+ * Processes also sweep, at start and every few minutes, listener webhooks that nobody touched for
+ * `graceMs` (left over by a process that died).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
@@ -83,6 +84,7 @@ interface Pending {
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const SWEEP_PAGE = 250;
+const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 export function sseFrame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -140,6 +142,15 @@ export class ListenerHub {
     };
   }
 
+  /**
+   * A listener was registered: unless a stream attaches within the grace period, it is removed
+   * (a CLI that registered and died before connecting leaves nothing behind).
+   */
+  registered(listenerId: string, tenantId: string, webhookId: string): void {
+    if (this.closed || this.streams.has(listenerId) || this.removals.has(listenerId)) return;
+    this.scheduleRemoval(listenerId, tenantId, webhookId);
+  }
+
   /** Pushes one request down the listener's stream and waits up to `timeoutMs` for its result. */
   push(listenerId: string, request: ListenerRequest, timeoutMs: number): Promise<PushOutcome> {
     const stream = this.streams.get(listenerId);
@@ -177,11 +188,24 @@ export class ListenerHub {
     return this.opts.store.webhooks.delete(tenantId, webhookId, this.opts.clock.now());
   }
 
-  /** Sweeps, after one grace period, listener webhooks left over by processes that are gone. */
+  /**
+   * Sweeps listener webhooks left over by processes that are gone: first after one grace period
+   * (listeners whose CLI reconnects to this process in the meantime stay), then every
+   * SWEEP_INTERVAL_MS (or grace period, if longer). A sweep reads every tenant's webhook list, so
+   * it runs rarely; a process's own listeners are removed by its timers, on time.
+   */
   startSweep(): void {
     if (this.sweepTimer !== null || this.closed) return;
-    this.sweepTimer = setTimeout(() => void this.sweep(), this.opts.graceMs);
-    this.sweepTimer.unref();
+    const every = Math.max(this.opts.graceMs, SWEEP_INTERVAL_MS);
+    const run = (delay: number) => {
+      this.sweepTimer = setTimeout(() => {
+        void this.sweep().finally(() => {
+          if (!this.closed) run(every);
+        });
+      }, delay);
+      this.sweepTimer.unref();
+    };
+    run(this.opts.graceMs);
   }
 
   /** Ends every stream (server shutdown). Waiting requests run into their timeouts. */

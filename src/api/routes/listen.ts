@@ -161,7 +161,10 @@ export function registerListenRoutes(app: Api, ctx: ApiContext): void {
             secrets: [{ secret, expires_at: null }],
             updated_at: now,
           });
-          if (updated !== null) return reply.code(201).send(present(updated, id, hub));
+          if (updated !== null) {
+            hub.registered(id, tenantId, updated.id);
+            return reply.code(201).send(present(updated, id, hub));
+          }
         }
       }
       const webhookId = newId('webhook', now);
@@ -179,6 +182,7 @@ export function registerListenRoutes(app: Api, ctx: ApiContext): void {
         listener_id: listenerId,
       };
       await ctx.store.webhooks.create(webhook);
+      hub.registered(listenerId, tenantId, webhookId);
       return reply.code(201).send(present(webhook, listenerId, hub));
     },
   );
