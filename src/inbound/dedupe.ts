@@ -64,7 +64,16 @@ export class DedupeClaims {
       );
       batch.forEach((w, i) => w.resolve(ids[i]!));
     } catch (e) {
-      for (const w of batch) w.reject(e);
+      if (batch.length === 1) return batch[0]!.reject(e);
+      // One bad claim (its source deleted a moment ago) must not fail its neighbours: one by one.
+      for (const w of batch) {
+        try {
+          const [id] = await this.store.sources.claimDedupeKeys([w.claim], this.clock.now());
+          w.resolve(id!);
+        } catch (err) {
+          w.reject(err);
+        }
+      }
     }
   }
 }
