@@ -185,3 +185,34 @@ describe.skipIf(PG_TEST_URL === undefined)('hooklane migrate on PostgreSQL (the 
     }
   });
 });
+
+// Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL: a role without CREATE on the database', () => {
+  let pg: PgSchema;
+  const role = `hl_test_role_${Math.random().toString(36).slice(2, 10)}`;
+
+  beforeAll(async () => {
+    pg = await freshPgSchema();
+    // what a DBA does for a locked-down deployment: a schema owned by hooklane's role, nothing more
+    await pgQuery(`CREATE ROLE ${role} LOGIN`);
+    await pgQuery(`ALTER SCHEMA ${pg.schema} OWNER TO ${role}`);
+  });
+  afterAll(async () => {
+    await pg?.drop();
+    await pgQuery(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  it('runs in the schema prepared for it (it never needs to create it)', async () => {
+    const url = new URL(pg.url);
+    url.username = role;
+    url.password = '';
+    const store = await openPostgresStore({ url: url.toString(), poolSize: 1, schema: pg.schema });
+    try {
+      expect((await store.migrate()).version).toBe(LATEST);
+      await store.ping();
+      expect(await store.queue.nextDueAt()).toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+});

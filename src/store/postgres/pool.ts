@@ -74,13 +74,18 @@ export function createPool(opts: PgPoolOptions): pg.Pool {
 }
 
 /**
- * Creates the store's schema if missing. Several processes may start at once: CREATE SCHEMA IF NOT
- * EXISTS can still fail with a unique violation when two of them race on the catalog, and the
- * schema then exists, which is all we wanted.
+ * Creates the store's schema if missing. An existing schema is looked up first: CREATE SCHEMA IF
+ * NOT EXISTS needs CREATE on the database even when the schema exists, which a locked-down role
+ * (its schema prepared by a DBA) does not have. Several processes may start at once: the CREATE can
+ * still fail with a unique violation when two of them race on the catalog, and the schema then
+ * exists, which is all we wanted.
  */
 export async function ensureSchema(pool: pg.Pool, schema: string): Promise<void> {
+  const name = validateSchemaName(schema);
+  const { rowCount } = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [name]);
+  if ((rowCount ?? 0) > 0) return;
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${validateSchemaName(schema)}`);
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${name}`);
   } catch (e) {
     if (!(e instanceof pg.DatabaseError) || (e.code !== '23505' && e.code !== '42P06')) throw e;
   }
