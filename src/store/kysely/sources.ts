@@ -140,8 +140,13 @@ function toSourceRequest(r: SourceRequestsTable): SourceRequest {
   };
 }
 
+/** PostgreSQL TEXT cannot hold NUL; a binary body's excerpt shows U+FFFD there instead */
+function withoutNul(text: string | null): string | null {
+  return text === null || !text.includes('\0') ? text : text.replace(/\0/g, '\uFFFD');
+}
+
 function sourceRequestRow(q: SourceRequest): SourceRequestsTable {
-  return { ...q, headers: JSON.stringify(q.headers) };
+  return { ...q, headers: JSON.stringify(q.headers), body_excerpt: withoutNul(q.body_excerpt) };
 }
 
 export function createSourceRepo(shared: Kysely<Database>): SourceRepo {
