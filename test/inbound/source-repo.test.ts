@@ -239,11 +239,11 @@ for (const engine of ENGINES) {
           before = page.next;
         } while (before !== null);
         expect(seen).toEqual(mine);
-      // a binary body's excerpt is storable on both engines (PostgreSQL TEXT refuses NUL)
-      const binary = { ...aRequest(s, T0 + 5000, 401), body_excerpt: 'a\u0000b' };
-      await store.sources.logRequests([binary]);
-      const [stored] = (await store.sources.requests('acme', s.id, { limit: 1 })).data;
-      expect(stored).toEqual({ ...binary, body_excerpt: 'a\uFFFDb' });
+        // a binary body's excerpt is storable on both engines (PostgreSQL TEXT refuses NUL)
+        const binary = { ...aRequest(s, T0 + 5000, 401), body_excerpt: 'a\u0000b' };
+        await store.sources.logRequests([binary]);
+        const [stored] = (await store.sources.requests('acme', s.id, { limit: 1 })).data;
+        expect(stored).toEqual({ ...binary, body_excerpt: 'a\uFFFDb' });
         // deleting the source takes its log with it
         await store.sources.delete('acme', s.id);
         expect((await store.sources.requests('acme', s.id, { limit: 10 })).data).toEqual([]);
