@@ -140,7 +140,8 @@ export class InboundGateway {
 
   async receive(source: Source, req: InboundRequest): Promise<InboundAnswer> {
     const v = source.verification;
-    if (req.method === 'GET') {
+    // GET (and the HEAD Fastify derives from it) never create events: handshakes only
+    if (req.method === 'GET' || req.method === 'HEAD') {
       if (v.type !== 'meta')
         throw new HooklaneError('method_not_allowed', 'GET is only for provider handshakes');
       // Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours

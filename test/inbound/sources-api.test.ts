@@ -268,6 +268,10 @@ describe('the receiver', () => {
     expect(none.status).toBe(400);
     const plain = await rig.createSource({ name: 'n', verification: { type: 'none' } });
     expect((await rig.send(plain.path, { method: 'GET' })).status).toBe(405);
+    expect((await rig.send(plain.path, { method: 'HEAD' })).status).toBe(405);
+    expect((await rig.api.call('GET', `/v1/tenants/acme/events?source_id=${plain.id}`)).body.data).toEqual(
+      [],
+    );
     const log = await requestsOf(s.id);
     expect(log.map((r) => r.outcome).sort()).toEqual(['handshake', 'rejected', 'rejected']);
     expect(JSON.stringify(log)).not.toContain('vt-123"');
