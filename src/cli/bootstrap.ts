@@ -25,7 +25,10 @@ interface KeyCreateFlags extends TenantFlags {
 }
 
 export function registerTenants(program: Command): void {
-  const tenants = program.command('tenants').description('manage tenants (platform admin key)');
+  const tenants = program
+    .command('tenants')
+    .description('manage tenants (platform admin key)')
+    .addHelpText('after', '\nExample:\n  $ hooklane tenants create --id acme --name "Acme Inc"');
   const create = tenants
     .command('create')
     .description('create a tenant and print it as JSON')
@@ -61,7 +64,13 @@ Examples:
 }
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description("manage a tenant's api keys");
+  const keys = program
+    .command('keys')
+    .description("manage a tenant's api keys")
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ hooklane keys create --tenant acme --role editor --name "dev laptop"',
+    );
   const create = keys
     .command('create')
     .description('create an api key for a tenant and print it as JSON (the key is shown only now)')

@@ -33,7 +33,10 @@ const MAX_FOLLOWED = 500;
 const MAX_SEEN = 10_000;
 
 export function registerEvents(program: Command): void {
-  const events = program.command('events').description("a tenant's events");
+  const events = program
+    .command('events')
+    .description("a tenant's events")
+    .addHelpText('after', '\nExample:\n  $ hooklane events tail --tenant acme');
   const tail = events
     .command('tail')
     .description("follow a tenant's events and their deliveries live (Ctrl-C to stop)")

@@ -29,6 +29,20 @@ registerEvents(program);
 registerTenants(program);
 registerKeys(program);
 
+program.addHelpText(
+  'after',
+  `
+Examples:
+  $ hooklane serve                                              # SQLite in ./data, port 8080
+  $ hooklane tenants create --id acme --name "Acme Inc"          # with HOOKLANE_API_KEY=<admin key>
+  $ hooklane listen -t acme --forward-to http://localhost:3000/webhooks
+  $ hooklane send -t acme --type user.created --data '{"email":"ada@example.com"}'
+  $ hooklane events tail -t acme
+
+Commands that call the API read --server/HOOKLANE_SERVER and --api-key/HOOKLANE_API_KEY.
+Run "hooklane <command> --help" for a command's options and examples.`,
+);
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -39,15 +39,24 @@ describe('hooklane CLI commands', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['serve', 'migrate', 'listen', 'send', 'events tail', 'tenants create', 'keys create'])(
-    '`hooklane %s --help` explains the command with examples',
-    async (command) => {
-      const r = await runCli([...command.split(' '), '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: hooklane /);
-      expect(r.stdout).toMatch(/Examples?:\n\s+\$ hooklane /);
-    },
-  );
+  it.each([
+    '',
+    'serve',
+    'migrate',
+    'listen',
+    'send',
+    'events',
+    'events tail',
+    'tenants',
+    'tenants create',
+    'keys',
+    'keys create',
+  ])('`hooklane %s --help` explains the command with examples', async (command) => {
+    const r = await runCli([...command.split(' ').filter((w) => w !== ''), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: hooklane /);
+    expect(r.stdout).toMatch(/Examples?:\n\s+\$ hooklane /);
+  });
 
   it('bootstraps a tenant and a key, then sends events with them', async () => {
     const t = await runCli(['tenants', 'create', '--id', 'globex', '--name', 'Globex'], env);
