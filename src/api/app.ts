@@ -38,9 +38,12 @@ import { registerWebhookRoutes } from './routes/webhooks.js';
 
 export type { ApiDeps, WebhookUrlValidator } from './context.js';
 
-/** The secret part of inbound source URLs (`/in/{token}`) never reaches a log line. */
+/**
+ * The secret part of inbound source URLs (`/in/{token}`) never reaches a log line, nor their query
+ * string (Meta's handshake carries its verify token there).
+ */
 export function loggableUrl(url: string): string {
-  return url.replace(/^\/in\/[^/?#]+/, '/in/[redacted]');
+  return url.replace(/^\/in\/[^/?#]+(\?[^#]*)?/, '/in/[redacted]');
 }
 
 /**
