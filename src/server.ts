@@ -43,8 +43,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function createLogger(config: Config): Logger {
-  return pino({
+/** `destination` (default stdout) lets tests read what would be shipped */
+export function createLogger(config: Config, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     base: { pid: process.pid },
     redact: {
@@ -59,7 +60,8 @@ export function createLogger(config: Config): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -84,6 +86,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   }
 
   const metrics = new Metrics();
+  metrics.observeStore(store, clock);
   let generatedAdminKey: string | null = null;
   let app: Awaited<ReturnType<typeof buildApi>> | null = null;
   let url: string | null = null;

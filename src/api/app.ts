@@ -30,6 +30,9 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerInboundRoutes } from './routes/inbound.js';
 import { registerListenRoutes } from './routes/listen.js';
 import { registerPlatformRoutes } from './routes/platform.js';
+import { registerPortalRoutes } from './routes/portal.js';
+import { registerStatsRoutes } from './routes/stats.js';
+import { registerStreamRoutes } from './routes/stream.js';
 import { registerSourceRoutes } from './routes/sources.js';
 import { registerStatsRoutes } from './routes/stats.js';
 import { registerTenantRoutes } from './routes/tenants.js';
@@ -130,6 +133,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       route: request.routeOptions.url ?? 'unmatched',
       status: String(reply.statusCode),
     });
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched' },
+      reply.elapsedTime / 1000,
+    );
   });
 
   await registerOpenApi(app, deps);
@@ -143,6 +150,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, ctx);
   registerDeliveryRoutes(app, ctx);
   registerStatsRoutes(app, ctx);
+  registerStreamRoutes(app, ctx);
+  registerPortalRoutes(app, ctx);
   registerListenRoutes(app, ctx);
   const inbound = new InboundGateway({
     store: deps.store,

@@ -9,6 +9,7 @@ import type { Clock } from '../domain/clock.js';
 import { newId } from '../domain/ids.js';
 import type { ApiKey, TenantRole } from '../domain/types.js';
 import type { Store } from '../store/types.js';
+import { PORTAL_TOKEN_PREFIX, PortalSessions } from './portal-session.js';
 
 export const API_KEY_PREFIX = 'hl_';
 /** characters of a key kept in clear (`key_prefix`) so users can tell keys apart */
@@ -111,6 +112,7 @@ const CACHE_MAX = 10_000;
 
 export class KeyResolver {
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  private portal: PortalSessions | null = null;
 
   constructor(
     private readonly store: Store,
@@ -121,6 +123,9 @@ export class KeyResolver {
   async resolve(authorization: string | undefined): Promise<Principal | null> {
     const key = bearerKey(authorization);
     if (key === null) return null;
+    // signed portal-link sessions are verified, not looked up
+    if (key.startsWith(PORTAL_TOKEN_PREFIX))
+      return (this.portal ??= new PortalSessions(this.store, this.clock)).verify(key);
     const hash = hashApiKey(key);
     const now = this.clock.now();
     const hit = this.cache.get(hash);

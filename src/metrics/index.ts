@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../domain/clock.js';
+import type { QueueDepth, Store } from '../store/types.js';
 
 /**
  * Prometheus metrics of one process. Created by the composition root and passed to whoever records;
@@ -53,6 +55,75 @@ export class Metrics {
     labelNames: ['method', 'route', 'status'] as const,
     registers: [this.registry],
   });
+
+  readonly httpDuration = new Histogram({
+    name: 'hooklane_http_request_duration_seconds',
+    help: 'API request duration by route (POST /v1/tenants/:tenant/events is the ingest latency)',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** the store the scrape-time gauges read, once observeStore was called */
+  private probe: { depth(): Promise<QueueDepth | null>; store: Store; clock: Clock } | null = null;
+
+  /** read from the database at scrape time (see observeStore): the whole queue, every process's */
+  readonly queueDeliveries: Gauge<'state'> = new Gauge({
+    name: 'hooklane_queue_deliveries',
+    help: 'Deliveries in the queue by state: pending (due or not), due (pending and due now), delivering (leased)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      const d = await this.probe?.depth();
+      if (d == null) return;
+      this.queueDeliveries.set({ state: 'pending' }, d.pending);
+      this.queueDeliveries.set({ state: 'due' }, d.due);
+      this.queueDeliveries.set({ state: 'delivering' }, d.delivering);
+    },
+  });
+
+  readonly oldestDueAge: Gauge = new Gauge({
+    name: 'hooklane_queue_oldest_due_age_seconds',
+    help: 'How long the oldest due delivery has been waiting (0 when nothing is due)',
+    registers: [this.registry],
+    collect: async () => {
+      const d = await this.probe?.depth();
+      if (d == null) return;
+      const now = this.probe!.clock.now();
+      this.oldestDueAge.set(d.oldest_due_at === null ? 0 : Math.max(0, now - d.oldest_due_at) / 1000);
+    },
+  });
+
+  readonly dbPool: Gauge<'state'> = new Gauge({
+    name: 'hooklane_db_pool_connections',
+    help: 'Database connections of this process: size (open), idle, waiting (queries queued for one)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (this.probe === null) return;
+      const p = this.probe.store.stats.pool();
+      this.dbPool.set({ state: 'size' }, p.size);
+      this.dbPool.set({ state: 'idle' }, p.idle);
+      this.dbPool.set({ state: 'waiting' }, p.waiting);
+    },
+  });
+
+  /**
+   * Lets the queue and pool gauges read the store on every scrape. One depth query serves all the
+   * gauges of one scrape; a failed query leaves the previous values (the scrape still answers, and
+   * /health reports the database).
+   */
+  observeStore(store: Store, clock: Clock): void {
+    let pending: Promise<QueueDepth | null> | null = null;
+    const depth = () => {
+      pending ??= store.queue
+        .depth(clock.now())
+        .catch(() => null)
+        .finally(() => setTimeout(() => (pending = null), 250).unref());
+      return pending;
+    };
+    this.probe = { depth, store, clock };
+  }
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false)
