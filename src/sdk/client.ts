@@ -38,6 +38,8 @@ import type {
   SourceRotateUrl,
   SourceUpdate,
   SourceVerification,
+  Stats,
+  StatsWindow,
   Tenant,
   TenantCreate,
   TenantUpdate,
@@ -219,6 +221,15 @@ class Webhooks {
       path: this.path(tenant, id, '/test'),
       body,
       repeatable: false,
+    });
+  }
+  /** this webhook's delivery statistics over a window (default 24h) */
+  stats(tenant: string, id: string, window?: StatsWindow): Promise<Stats> {
+    return this.http.request({
+      method: 'GET',
+      path: this.path(tenant, id, '/stats'),
+      query: { window },
+      repeatable: true,
     });
   }
   /** re-delivers to this webhook the matching events of a time range */
@@ -484,6 +495,16 @@ export class Hooklane {
   /** the API's base URL, without a trailing slash */
   get baseUrl(): string {
     return this.http.baseUrl;
+  }
+
+  /** a tenant's delivery statistics over a window (default 24h), in buckets */
+  stats(tenant: string, window?: StatsWindow): Promise<Stats> {
+    return this.http.request({
+      method: 'GET',
+      path: `/v1/tenants/${seg(tenant)}/stats`,
+      query: { window },
+      repeatable: true,
+    });
   }
 
   /** `{status: "ok"}`; throws HooklaneApiError 503 when the server's database is down */

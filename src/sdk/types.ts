@@ -279,6 +279,46 @@ export interface DeliveryListParams extends PageParams {
   status?: DeliveryStatus;
 }
 
+// ── delivery statistics ─────────────────────────────────────────────────────────────────────
+
+export type StatsWindow = '1h' | '24h' | '7d';
+
+export interface StatsBucket {
+  /** bucket start */
+  start: IsoTime;
+  /** events received (per webhook: events it was owed) */
+  events: number;
+  /** deliveries created in the bucket, by current status (`pending` includes being delivered) */
+  deliveries: { succeeded: number; failed: number; pending: number; cancelled: number };
+  /** succeeded / (succeeded + failed); null when none finished */
+  success_rate: number | null;
+  attempts: number;
+  attempts_succeeded: number;
+  /** attempt duration percentiles */
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  /** failed attempts by error class */
+  errors: {
+    timeout: number;
+    connect: number;
+    '4xx': number;
+    '5xx': number;
+    redirect: number;
+    blocked: number;
+    other: number;
+  };
+}
+
+export interface Stats {
+  window: StatsWindow;
+  bucket_s: number;
+  since: IsoTime;
+  until: IsoTime;
+  /** null for the whole tenant */
+  webhook_id: string | null;
+  total: StatsBucket;
+  buckets: StatsBucket[];
+}
+
 // ── inbound sources ─────────────────────────────────────────────────────────────────────────
 
 /** how a source verifies what it receives; secrets generated when omitted where noted */

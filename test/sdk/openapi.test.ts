@@ -121,6 +121,10 @@ const page = { limit: 10, cursor: 'c' };
 
 /** every client method, called with every optional field set */
 const calls: Record<string, Record<string, (c: Hooklane) => Promise<unknown>>> = {
+  root: {
+    health: (c) => c.health(),
+    stats: (c) => c.stats('acme', '1h'),
+  },
   tenants: {
     create: (c) => c.tenants.create({ id: 'acme', name: 'Acme', metadata: { a: 1 } }),
     list: (c) => c.tenants.list(page),
@@ -154,6 +158,7 @@ const calls: Record<string, Record<string, (c: Hooklane) => Promise<unknown>>> =
     secret: (c) => c.webhooks.secret('acme', 'wh_1'),
     rotateSecret: (c) => c.webhooks.rotateSecret('acme', 'wh_1', { secret: 'whsec_x', grace_period_s: 60 }),
     test: (c) => c.webhooks.test('acme', 'wh_1', { type: 'webhook.test', data: {} }),
+    stats: (c) => c.webhooks.stats('acme', 'wh_1', '7d'),
     recover: (c) => c.webhooks.recover('acme', 'wh_1', { since, until: since }),
   },
   events: {
@@ -242,6 +247,7 @@ describe('SDK client vs /openapi.json', () => {
   it('calls every client method in this test', () => {
     const client = recordingClient([]);
     for (const [resource, methods] of Object.entries(calls)) {
+      if (resource === 'root') continue;
       const instance = (client as unknown as Record<string, object>)[resource];
       expect(instance, resource).toBeDefined();
       const proto = Object.getPrototypeOf(instance) as object;
@@ -252,7 +258,17 @@ describe('SDK client vs /openapi.json', () => {
       expect(Object.keys(methods).sort(), resource).toEqual(declared.sort());
     }
     const resources = Object.keys(client).filter((k) => k !== 'http');
-    expect(resources.sort()).toEqual(Object.keys(calls).sort());
+    expect(resources.sort()).toEqual(
+      Object.keys(calls)
+        .filter((k) => k !== 'root')
+        .sort(),
+    );
+    const rootMethods = Object.getOwnPropertyNames(Hooklane.prototype).filter(
+      (m) =>
+        m !== 'constructor' &&
+        typeof Object.getOwnPropertyDescriptor(Hooklane.prototype, m)?.value === 'function',
+    );
+    expect(Object.keys(calls.root!).sort()).toEqual(rootMethods.sort());
   });
 
   for (const [resource, methods] of Object.entries(calls)) {
@@ -507,6 +523,27 @@ const RESPONSES: [string, readonly string[], readonly string[], () => Schema][] 
       resolve(
         responseSchema('get', '/v1/tenants/{tenant}/sources/{id}/requests', '200').properties!.data!.items!,
       ),
+  ],
+  [
+    'Stats',
+    fieldsOf<T.Stats>()(['window', 'bucket_s', 'since', 'until', 'webhook_id', 'total', 'buckets']),
+    optionalOf<T.Stats>()([]),
+    () => responseSchema('get', '/v1/tenants/{tenant}/stats', '200'),
+  ],
+  [
+    'StatsBucket',
+    fieldsOf<T.StatsBucket>()([
+      'start',
+      'events',
+      'deliveries',
+      'success_rate',
+      'attempts',
+      'attempts_succeeded',
+      'latency_ms',
+      'errors',
+    ]),
+    optionalOf<T.StatsBucket>()([]),
+    () => resolve(responseSchema('get', '/v1/tenants/{tenant}/stats', '200').properties!.total!),
   ],
   [
     'Listener',
