@@ -54,7 +54,7 @@ export interface InboundRequest {
   id: string;
   method: string;
   headers: HeaderBag;
-  query: Record<string, string | undefined>;
+  query: Record<string, string | string[] | undefined>;
   body: Buffer;
   receivedAt: number;
 }
@@ -147,7 +147,12 @@ export class InboundGateway {
       // Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours
       const given = req.query['hub.verify_token'];
       const challenge = req.query['hub.challenge'];
-      if (req.query['hub.mode'] !== 'subscribe' || given === undefined || challenge === undefined) {
+      // a repeated parameter arrives as an array: refused like a missing one
+      if (
+        req.query['hub.mode'] !== 'subscribe' ||
+        typeof given !== 'string' ||
+        typeof challenge !== 'string'
+      ) {
         throw new HooklaneError(
           'validation_failed',
           'expected hub.mode=subscribe, hub.verify_token and hub.challenge',

@@ -266,6 +266,11 @@ describe('the receiver', () => {
     expect(bad.status).toBe(401);
     const none = await rig.send(s.path, { method: 'GET' });
     expect(none.status).toBe(400);
+    const repeated = await rig.send(
+      `${s.path}?hub.mode=subscribe&hub.verify_token=vt-123&hub.verify_token=x&hub.challenge=1`,
+      { method: 'GET' },
+    );
+    expect(repeated.status).toBe(400);
     const plain = await rig.createSource({ name: 'n', verification: { type: 'none' } });
     expect((await rig.send(plain.path, { method: 'GET' })).status).toBe(405);
     expect((await rig.send(plain.path, { method: 'HEAD' })).status).toBe(405);
@@ -273,7 +278,7 @@ describe('the receiver', () => {
       [],
     );
     const log = await requestsOf(s.id);
-    expect(log.map((r) => r.outcome).sort()).toEqual(['handshake', 'rejected', 'rejected']);
+    expect(log.map((r) => r.outcome).sort()).toEqual(['handshake', 'rejected', 'rejected', 'rejected']);
     expect(JSON.stringify(log)).not.toContain('vt-123"');
   });
 

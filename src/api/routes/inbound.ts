@@ -106,7 +106,7 @@ export async function registerInboundRoutes(
         state.body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const answer = await gateway.receive(state.source, {
           ...inboundRequestOf(request, state),
-          query: request.query as Record<string, string | undefined>,
+          query: request.query as Record<string, string | string[] | undefined>,
         });
         gateway.record(state.source, inboundRequestOf(request, state), {
           status: answer.status,
