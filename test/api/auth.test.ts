@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminKey, hashApiKey } from '../../src/api/auth.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { ADMIN_KEY, expectProblem, startApi, tenantWithKeys, type ApiHarness } from './harness.js';
+import {
+  ADMIN_KEY,
+  type ApiResponse,
+  expectProblem,
+  startApi,
+  tenantWithKeys,
+  type ApiHarness,
+} from './harness.js';
 
 const HOOK_URL = 'http://127.0.0.1:9/hook';
 
@@ -96,6 +103,8 @@ interface RouteCase {
   access: Access;
   /** builds a fresh request (fresh resources for destructive routes) */
   prepare: () => Promise<{ url: string; body?: unknown }>;
+  /** answers with a stream that never ends: sent over a real socket, which is closed after the headers */
+  endless?: true;
 }
 
 describe('role × route matrix', () => {
@@ -442,6 +451,25 @@ describe('role × route matrix', () => {
       access: 'write',
       prepare: async () => ({ url: `/v1/tenants/ten-a/listeners/${(await freshListener()).id}` }),
     },
+    {
+      method: 'GET',
+      route: '/v1/me',
+      access: 'authenticated',
+      prepare: async () => ({ url: '/v1/me' }),
+    },
+    {
+      method: 'POST',
+      route: '/v1/tenants/{tenant}/portal-links',
+      access: 'admin',
+      prepare: async () => ({ url: '/v1/tenants/ten-a/portal-links', body: {} }),
+    },
+    {
+      method: 'GET',
+      route: '/v1/tenants/{tenant}/stream',
+      access: 'read',
+      endless: true,
+      prepare: async () => ({ url: '/v1/tenants/ten-a/stream' }),
+    },
     // the public receiver: no api key needed, whatever key is sent
     ...(['POST', 'PUT', 'PATCH'] as const).map((method): RouteCase => ({
       method,
@@ -460,8 +488,31 @@ describe('role × route matrix', () => {
     },
   ];
 
+  /** GET over a real socket; the status, headers and (for an error) body, then the connection is closed */
+  async function openAndClose(url: string, key: string | null): Promise<ApiResponse> {
+    const addr = api.app.server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+    const abort = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${port}${url}`, {
+      headers: key === null ? {} : { authorization: `Bearer ${key}` },
+      signal: abort.signal,
+    });
+    const headers = Object.fromEntries(res.headers);
+    let text = '';
+    if (res.status >= 300) text = await res.text();
+    abort.abort();
+    let body: unknown = null;
+    try {
+      body = text === '' ? null : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body, text, headers };
+  }
+
   beforeAll(async () => {
     api = await startApi({ env: { HOOKLANE_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
     const a = await tenantWithKeys(api, 'ten-a');
     const b = await tenantWithKeys(api, 'ten-b');
     Object.assign(keys, {
@@ -505,10 +556,12 @@ describe('role × route matrix', () => {
       const mismatches: string[] = [];
       for (const r of ROUTES) {
         const { url, body } = await r.prepare();
-        const res = await api.call(r.method, url, {
-          key: keys[principal],
-          ...(body !== undefined ? { body } : {}),
-        });
+        const res = r.endless
+          ? await openAndClose(url, keys[principal])
+          : await api.call(r.method, url, {
+              key: keys[principal],
+              ...(body !== undefined ? { body } : {}),
+            });
         const want = EXPECTED[r.access][principal];
         const ok = want === 2 ? res.status >= 200 && res.status < 300 : res.status === want;
         if (!ok)
