@@ -20,11 +20,40 @@ export function bodyKind(contentType: string | null): BodyKind {
   return 'text';
 }
 
+/**
+ * JSON nested deeper than this is refused: serialising, validating and storing recurse once per
+ * level, and a 1 MiB body of `[` can nest 500,000 deep (it crashed the request with a 500). Real
+ * provider payloads stay far below it.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** the deepest nesting of a JSON text, counted without parsing (brackets inside strings skipped) */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** The event data of a body: throws HooklaneError('invalid_json') for a JSON body that does not parse. */
 export function parseBody(body: Buffer, kind: BodyKind): Json {
   if (body.length === 0) return null;
   const text = body.toString('utf8');
   if (kind === 'json') {
+    if (jsonDepth(text) > MAX_JSON_DEPTH) {
+      throw new HooklaneError('invalid_json', `body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     try {
       return JSON.parse(text) as Json;
     } catch (e) {
@@ -33,7 +62,8 @@ export function parseBody(body: Buffer, kind: BodyKind): Json {
   }
   if (kind === 'form') {
     // repeated fields become arrays; Slack slash commands, Twilio and HTML forms send these
-    const out: Record<string, Json> = {};
+    // no prototype: a field named __proto__ is kept as data instead of changing the object
+    const out = Object.create(null) as Record<string, Json>;
     for (const [k, v] of new URLSearchParams(text)) {
       const prev = out[k];
       if (prev === undefined) out[k] = v;

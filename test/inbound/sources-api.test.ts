@@ -349,6 +349,29 @@ describe('the receiver', () => {
     expect(broken.json.code).toBe('invalid_json');
   });
 
+  it('answers hostile bodies with 4xx, never 500: deep nesting, __proto__ fields', async () => {
+    const s = await rig.createSource({ name: 'hostile', verification: { type: 'none' } });
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const res = await rig.send(s.path, { body: deep, headers: json });
+    expect(res.status, res.text).toBe(400);
+    expect(res.json).toMatchObject({
+      code: 'invalid_json',
+      detail: expect.stringContaining('deeper than 128'),
+    });
+    // brackets inside strings do not count
+    const ok = await rig.send(s.path, { body: JSON.stringify({ s: '['.repeat(1000) }), headers: json });
+    expect(ok.status, ok.text).toBe(200);
+    const form = await rig.send(s.path, {
+      body: '__proto__=x&__proto__=y&constructor=z&a=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status, form.text).toBe(200);
+    const event = await rig.api.call('GET', `/v1/tenants/acme/events/${form.json.id}`);
+    expect(JSON.parse(event.text).data).toEqual(
+      JSON.parse('{"__proto__":["x","y"],"constructor":"z","a":"1"}'),
+    );
+  });
+
   it('refuses a body that breaks the source schema with 400 and the failing paths', async () => {
     const s = await rig.createSource({
       name: 'schema',
