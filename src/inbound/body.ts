@@ -21,11 +21,11 @@ export function bodyKind(contentType: string | null): BodyKind {
 }
 
 /**
- * JSON nested deeper than this is refused: serialising, validating and storing recurse once per
+ * JSON nested deeper than this is refused (the events API has the same bound): serialising, validating and storing recurse once per
  * level, and a 1 MiB body of `[` can nest 500,000 deep (it crashed the request with a 500). Real
  * provider payloads stay far below it.
  */
-export const MAX_JSON_DEPTH = 128;
+export const MAX_JSON_DEPTH = 64;
 
 /** the deepest nesting of a JSON text, counted without parsing (brackets inside strings skipped) */
 function jsonDepth(text: string): number {

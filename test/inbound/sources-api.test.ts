@@ -356,7 +356,7 @@ describe('the receiver', () => {
     expect(res.status, res.text).toBe(400);
     expect(res.json).toMatchObject({
       code: 'invalid_json',
-      detail: expect.stringContaining('deeper than 128'),
+      detail: expect.stringContaining('deeper than 64'),
     });
     // brackets inside strings do not count
     const ok = await rig.send(s.path, { body: JSON.stringify({ s: '['.repeat(1000) }), headers: json });
