@@ -60,6 +60,11 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
     JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
     WHERE d.status = 'pending' AND w.active = 1 AND w.paused = 0
     ORDER BY d.next_attempt_at LIMIT 1`);
+  // nextDue walks the due index past rows of paused or disabled webhooks: when no webhook can take
+  // work at all (bench #3, a paused webhook's whole backlog), that walk finds nothing; skip it.
+  const anyActive = db.prepare<[], { one: number }>(
+    'SELECT 1 AS one FROM webhooks WHERE active = 1 AND paused = 0 LIMIT 1',
+  );
   const nextLease = db.prepare<[], { lease_expires_at: number }>(`
     SELECT lease_expires_at FROM deliveries WHERE status = 'delivering' ORDER BY lease_expires_at LIMIT 1`);
   const pendingCounts = db.prepare<
@@ -135,7 +140,7 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
       deliveries.length === 0 ? 0 : releaseTx.immediate(workerId, deliveries, now),
     nextDueAt: () => {
       // the earliest of: a pending delivery becoming due, a lease expiring (crash recovery)
-      const due = nextDue.get()?.next_attempt_at ?? null;
+      const due = anyActive.get() === undefined ? null : (nextDue.get()?.next_attempt_at ?? null);
       const lease = nextLease.get()?.lease_expires_at ?? null;
       if (due === null) return lease;
       if (lease === null) return due;
