@@ -12,7 +12,13 @@ import { freePort, spawnNode } from './procs.mjs';
 import { sleep } from './stats.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/src/cli/main.js');
+/**
+ * The built binary. HOOKLANE_BENCH_CLI points at another build (a private snapshot of the tree,
+ * to measure one change while other work in the checkout is half done); the default is this tree's.
+ */
+export const CLI = process.env.HOOKLANE_BENCH_CLI
+  ? resolve(process.env.HOOKLANE_BENCH_CLI)
+  : join(ROOT, 'dist/src/cli/main.js');
 export const ADMIN_KEY = 'hl_bench_admin_key_0123456789abcdef';
 export const TENANT = 'bench';
 

@@ -31,20 +31,33 @@ export async function startReceiver({ listeners = 1 } = {}) {
     stats: () => call('stats'),
     /** [[eventId, firstArrivalMs], …] when configured with recordArrivals */
     arrivals: async () => (await call('arrivals')).arrivals,
-    /** waits until `n` distinct arrivals were counted (on `path`, or overall) and returns the stats */
-    waitForUnique(n, { path, timeoutMs, what, intervalMs = 100 }) {
-      return waitFor(
-        async () => {
-          const s = await receiver.stats();
-          const got = path === undefined ? s.unique : (s.byPath[path]?.unique ?? 0);
-          return got >= n ? s : null;
-        },
-        {
-          timeoutMs,
-          intervalMs,
-          what: what ?? `${n} arrivals at the receiver${path ? ` on ${path}` : ''}`,
-        },
-      );
+    /**
+     * Waits until `n` distinct arrivals were counted (on `path`, or overall) and returns the stats.
+     * Fails early when the count has not moved for `stallMs` (something is broken: no point in
+     * waiting out the whole timeout), and says how far it got either way.
+     */
+    async waitForUnique(n, { path, timeoutMs, what, intervalMs = 100, stallMs = 30_000 }) {
+      const label = what ?? `${n} arrivals at the receiver${path ? ` on ${path}` : ''}`;
+      let got = 0;
+      let movedAt = Date.now();
+      try {
+        return await waitFor(
+          async () => {
+            const s = await receiver.stats();
+            const now = path === undefined ? s.unique : (s.byPath[path]?.unique ?? 0);
+            if (now !== got) {
+              got = now;
+              movedAt = Date.now();
+            } else if (Date.now() - movedAt > stallMs) {
+              throw new Error(`stalled: no new arrival for ${stallMs} ms`);
+            }
+            return got >= n ? s : null;
+          },
+          { timeoutMs, intervalMs, what: label },
+        );
+      } catch (e) {
+        throw new Error(`${e.message} (waiting for ${label}: ${got} of ${n} arrived)`);
+      }
     },
     stop: () => proc.stop(3000),
   };
