@@ -99,15 +99,12 @@ export function withoutSecrets(v: SourceVerification): Record<string, unknown> {
       return { type: v.type, username: v.username };
     case 'api_key':
       return { type: v.type, header: v.header };
-    case 'meta':
-      return { type: v.type };
     case 'hmac': {
       const { secret: _secret, ...rest } = v;
       return rest;
     }
-    case 'none':
-      return { type: v.type };
     default:
+      // the provider presets hold nothing but their secret (and Meta's verify token)
       return { type: v.type };
   }
 }
