@@ -200,6 +200,17 @@ describe('sources API', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the sources routes, and the receiver as public (no api key)', async () => {
+    const doc = (await rig.api.call('GET', '/openapi.json')).body;
+    for (const path of ['/v1/tenants/{tenant}/sources', '/v1/tenants/{tenant}/sources/{id}/rotate-url'])
+      expect(doc.paths[path]).toBeDefined();
+    const receiver = doc.paths['/in/{token}'];
+    for (const method of ['get', 'post', 'put', 'patch']) expect(receiver[method].security).toEqual([]);
+    expect(doc.paths['/v1/tenants/{tenant}/sources'].post.security).toBeUndefined();
+  });
+});
+
 describe('URL rotation', () => {
   it('without grace: the old URL stops at once, the new one works', async () => {
     const s = await rig.createSource({ name: 'r', verification: { type: 'none' } });

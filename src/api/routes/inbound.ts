@@ -95,6 +95,7 @@ export async function registerInboundRoutes(
       config: { access: 'public' },
       schema: {
         tags: ['sources'],
+        security: [],
         summary: 'Receive a provider webhook at a source URL (GET only for provider handshakes)',
         description:
           'No api key: the token is the secret. Answers 200 {id} once the event is stored, 200 {id, duplicate: true} for a replay, ' +
