@@ -22,6 +22,7 @@ import { InboundGateway } from '../inbound/index.js';
 import { createAccessHook, TenantDirectory } from './access.js';
 import { KeyResolver } from './auth.js';
 import type { Api, ApiContext, ApiDeps } from './context.js';
+import { registerDashboard } from './dashboard.js';
 import { installErrorHandling } from './errors.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
@@ -152,6 +153,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerStatsRoutes(app, ctx);
   registerStreamRoutes(app, ctx);
   registerPortalRoutes(app, ctx);
+  // last: its catch-all GET answers whatever the API does not
+  registerDashboard(app);
   registerListenRoutes(app, ctx);
   const inbound = new InboundGateway({
     store: deps.store,
