@@ -9,7 +9,7 @@
  *
  * The limit and every hooklane scenario run in one invocation, so each ratio compares numbers
  * taken minutes apart on the same (noisy, shared) machine. Prints one table and writes
- * bench/results/<YYYY-MM-DD>[-quick].json. Exits 1 if a scenario failed to run (a missed target
+ * bench/results/<YYYY-MM-DD>[-quick][-only].json (only the full run's file is committed). Exits 1 if a scenario failed to run (a missed target
  * is a finding, not a failure).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -105,7 +105,9 @@ async function main() {
   const table = renderTable(report);
   console.log(`\nhooklane benchmark (${opts.quick ? 'quick' : 'full'}), ${startedAt.toISOString()}\n`);
   console.log(table);
-  const file = join(BENCH, 'results', `${stamp}${opts.quick ? '-quick' : ''}.json`);
+  // A partial run (--only) never overwrites the day's full results.
+  const suffix = `${opts.quick ? '-quick' : ''}${opts.only === null ? '' : '-only'}`;
+  const file = join(BENCH, 'results', `${stamp}${suffix}.json`);
   const out = {
     started_at: startedAt.toISOString(),
     finished_at: new Date().toISOString(),
