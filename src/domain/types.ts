@@ -200,6 +200,8 @@ export interface Source {
   token: string;
   active: boolean;
   verification: SourceVerification;
+  /** rotated-out provider secrets that still verify until their expires_at (secret/rotate) */
+  previous_secrets: { secret: string; expires_at: EpochMs }[];
   /** accepted clock difference of signed timestamps, seconds */
   tolerance_s: number;
   /** null: the preset's default */

@@ -168,11 +168,22 @@ export class InboundGateway {
     }
 
     const headers = v.type === 'standard_webhooks' ? withStandardWebhookAliases(req.headers) : req.headers;
-    const verdict = verifyInbound(v, req.body, headers, {
-      now: this.clock.now(),
-      toleranceS: source.tolerance_s,
-    });
-    if (!verdict.ok) throw new HooklaneError('signature_invalid', `verification failed: ${verdict.reason}`);
+    const window = { now: this.clock.now(), toleranceS: source.tolerance_s };
+    const verdict = verifyInbound(v, req.body, headers, window);
+    // while a rotated-out secret is in its grace period it verifies too (the reason stays the
+    // current secret's)
+    const byPrevious =
+      !verdict.ok &&
+      verdict.reason === 'invalid_signature' &&
+      'secret' in v &&
+      source.previous_secrets.some(
+        (p) =>
+          p.expires_at > window.now &&
+          verifyInbound({ ...v, secret: p.secret }, req.body, headers, window).ok,
+      );
+    if (!verdict.ok && !byPrevious) {
+      throw new HooklaneError('signature_invalid', `verification failed: ${verdict.reason}`);
+    }
 
     const contentType = header(req.headers, 'content-type') ?? null;
     const data = parseBody(req.body, bodyKind(contentType));

@@ -7,4 +7,4 @@ export {
   type InboundAnswer,
   type InboundRequest,
 } from './gateway.js';
-export { MAX_SOURCE_BODY_BYTES, SOURCE_VERIFICATION_TYPES, withoutSecrets } from './presets.js';
+export { MAX_SOURCE_BODY_BYTES, secretOf, SOURCE_VERIFICATION_TYPES, withoutSecrets } from './presets.js';

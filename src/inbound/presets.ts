@@ -92,6 +92,11 @@ export function secretHeaderNames(v: SourceVerification): Set<string> {
   return names;
 }
 
+/** the secret a verification checks signatures with, or null (basic, api_key, none) */
+export function secretOf(v: SourceVerification): string | null {
+  return 'secret' in v ? v.secret : null;
+}
+
 /** the secret fields of each verification type: shown only on create and by the verification route */
 export function withoutSecrets(v: SourceVerification): Record<string, unknown> {
   switch (v.type) {

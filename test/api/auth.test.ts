@@ -380,6 +380,15 @@ describe('role × route matrix', () => {
     },
     {
       method: 'POST',
+      route: '/v1/tenants/{tenant}/sources/{id}/secret/rotate',
+      access: 'write',
+      prepare: async () => ({
+        url: `/v1/tenants/ten-a/sources/${(await freshSource({ type: 'hmac', header: 'x-sig' })).id}/secret/rotate`,
+        body: {},
+      }),
+    },
+    {
+      method: 'POST',
       route: '/v1/tenants/{tenant}/sources/{id}/rotate-url',
       access: 'write',
       prepare: async () => ({

@@ -27,6 +27,7 @@ function source(id: string): Source {
     token: newToken(),
     active: true,
     verification: { type: 'none' },
+    previous_secrets: [],
     tolerance_s: 300,
     event_type: null,
     id_from: null,

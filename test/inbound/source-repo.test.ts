@@ -62,6 +62,7 @@ function aSource(tenant: string, at: number, patch: Partial<Source> = {}): Sourc
     token: newToken(),
     active: true,
     verification: { type: 'stripe', secret: 'whsec_abc' },
+    previous_secrets: [],
     tolerance_s: 300,
     event_type: { from_json_pointer: '/type', prefix: 'stripe.' },
     id_from: { json_pointer: '/id' },
@@ -133,7 +134,14 @@ for (const engine of ENGINES) {
         expect(p2.data.map((s) => s.id)).toEqual([a.id]);
         expect((await store.sources.list('other', { limit: 10 })).data).toEqual([]);
 
-        const changed = { ...a, name: 'renamed', active: false, token: 'ignored', updated_at: T0 + 5 };
+        const changed = {
+          ...a,
+          name: 'renamed',
+          active: false,
+          token: 'ignored',
+          previous_secrets: [{ secret: 'whsec_old', expires_at: T0 + 1000 }],
+          updated_at: T0 + 5,
+        };
         const saved = await store.sources.update(changed);
         expect(saved).toEqual({ ...changed, token: a.token });
         expect(await store.sources.update({ ...a, id: 'src_missing' })).toBeNull();

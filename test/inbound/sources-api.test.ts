@@ -57,7 +57,7 @@ describe('sources API', () => {
     const list = await rig.api.call('GET', T);
     expect(list.text).not.toContain('gh-secret-1');
     const v = await rig.api.call('GET', `${T}/${res.body.id}/verification`, { key: rig.keys.editor });
-    expect(v.body).toEqual({ verification: { type: 'github', secret: 'gh-secret-1' } });
+    expect(v.body).toEqual({ verification: { type: 'github', secret: 'gh-secret-1' }, previous_secrets: [] });
     expectProblem(
       await rig.api.call('GET', `${T}/${res.body.id}/verification`, { key: rig.keys.viewer }),
       403,
@@ -241,6 +241,96 @@ describe('URL rotation', () => {
       200,
     );
     expectProblem(await rig.api.call('POST', `${T}/src_nope/rotate-url`), 404, 'not_found');
+  });
+});
+
+describe('secret rotation', () => {
+  const ghSend = (path: string, secret: string, n: number) => {
+    const body = JSON.stringify({ n, at: now });
+    return rig.send(path, {
+      body,
+      headers: {
+        ...json,
+        'x-github-event': 'push',
+        'x-github-delivery': `rot-${n}-${now}`,
+        'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
+    });
+  };
+
+  it('with grace the old secret verifies until the grace ends; without, it stops at once', async () => {
+    const s = await rig.createSource({
+      name: 'gh-rot',
+      verification: { type: 'github', secret: 'old-secret' },
+    });
+    const rotated = await rig.api.call('POST', `${T}/${s.id}/secret/rotate`, {
+      body: { secret: 'new-secret', grace_period_s: 600 },
+    });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body).toEqual({
+      verification: { type: 'github', secret: 'new-secret' },
+      previous_secrets: [{ secret: 'old-secret', expires_at: new Date(now + 600_000).toISOString() }],
+    });
+    expect((await ghSend(s.path, 'old-secret', 1)).status).toBe(200);
+    expect((await ghSend(s.path, 'new-secret', 2)).status).toBe(200);
+    expect((await ghSend(s.path, 'other-secret', 3)).status).toBe(401);
+    const shown = await rig.api.call('GET', `${T}/${s.id}`);
+    expect(shown.body.previous_secrets_expire_at).toEqual([new Date(now + 600_000).toISOString()]);
+    expect(shown.text).not.toContain('old-secret');
+    now += 601_000;
+    expect((await ghSend(s.path, 'old-secret', 4)).status).toBe(401);
+    expect((await ghSend(s.path, 'new-secret', 5)).status).toBe(200);
+    const again = await rig.api.call('POST', `${T}/${s.id}/secret/rotate`, {
+      body: { secret: 'newest-secret' },
+    });
+    expect(again.body.previous_secrets).toEqual([]);
+    expect((await ghSend(s.path, 'new-secret', 6)).status).toBe(401);
+    expect((await ghSend(s.path, 'newest-secret', 7)).status).toBe(200);
+  });
+
+  it('a PATCH with a new secret ends rotated-out secrets at once', async () => {
+    const s = await rig.createSource({ name: 'gh-patch', verification: { type: 'github', secret: 'p-old' } });
+    await rig.api.call('POST', `${T}/${s.id}/secret/rotate`, {
+      body: { secret: 'p-new', grace_period_s: 600 },
+    });
+    expect((await ghSend(s.path, 'p-old', 1)).status).toBe(200);
+    await rig.api.call('PATCH', `${T}/${s.id}`, {
+      body: { verification: { type: 'github', secret: 'p-newer' } },
+    });
+    expect((await ghSend(s.path, 'p-old', 2)).status).toBe(401);
+    expect((await ghSend(s.path, 'p-new', 3)).status).toBe(401);
+    expect((await ghSend(s.path, 'p-newer', 4)).status).toBe(200);
+  });
+
+  it('generates the new secret where hooklane chose the first; refuses what cannot rotate', async () => {
+    const sw = await rig.createSource({ name: 'sw', verification: { type: 'standard_webhooks' } });
+    const generated = await rig.api.call('POST', `${T}/${sw.id}/secret/rotate`);
+    expect(generated.status, generated.text).toBe(200);
+    expect(generated.body.verification.secret).toMatch(/^whsec_/);
+    expect(generated.body.verification.secret).not.toBe(sw.body.verification.secret);
+    const stripe = await rig.createSource({
+      name: 'st',
+      verification: { type: 'stripe', secret: 'whsec_x' },
+    });
+    expectProblem(await rig.api.call('POST', `${T}/${stripe.id}/secret/rotate`), 400, 'validation_failed');
+    const basic = await rig.createSource({
+      name: 'b',
+      verification: { type: 'basic', username: 'u', password: 'p' },
+    });
+    expectProblem(
+      await rig.api.call('POST', `${T}/${basic.id}/secret/rotate`, { body: { secret: 'x' } }),
+      400,
+      'validation_failed',
+    );
+    expectProblem(
+      await rig.api.call('POST', `${T}/${sw.id}/secret/rotate`, { body: { secret: 'not-whsec' } }),
+      400,
+      'validation_failed',
+    );
+    expectProblem(
+      await rig.api.call('POST', `${T}/${sw.id}/secret/rotate`, { key: rig.keys.viewer, body: {} }),
+      403,
+    );
   });
 });
 

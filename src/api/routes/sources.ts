@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HooklaneError } from '../../domain/errors.js';
 import { newId, newToken } from '../../domain/ids.js';
 import type { JsonObject, Source } from '../../domain/types.js';
-import { hashToken, type InboundGateway } from '../../inbound/index.js';
+import { hashToken, secretOf, type InboundGateway } from '../../inbound/index.js';
 import type { Api, ApiContext } from '../context.js';
 import { decodeCursor, pageResponse } from '../pagination.js';
 import { pageOf, PageQuery, problemResponses, TenantParams } from '../schemas/common.js';
@@ -11,6 +11,9 @@ import {
   completeVerification,
   presentSource,
   presentSourceRequest,
+  presentVerification,
+  rotateSourceSecret,
+  RotateSourceSecretBody,
   RotateUrlBody,
   SOURCE_LIMITS,
   SourceCreateBody,
@@ -38,6 +41,8 @@ function applySourceInput(next: Source, input: SourceWritable, gateway: InboundG
   if (input.active !== undefined) out.active = input.active;
   if (input.verification !== undefined) {
     out.verification = completeVerification(input.verification, next.verification);
+    // a secret changed by PATCH replaces the old one at once (secret/rotate gives a grace period)
+    if (secretOf(out.verification) !== secretOf(next.verification)) out.previous_secrets = [];
   }
   if (input.tolerance_s !== undefined) out.tolerance_s = input.tolerance_s;
   if (input.event_type !== undefined) out.event_type = input.event_type;
@@ -78,6 +83,7 @@ export function registerSourceRoutes(app: Api, ctx: ApiContext, gateway: Inbound
         token,
         active: true,
         verification: { type: 'none' },
+        previous_secrets: [],
         tolerance_s: SOURCE_LIMITS.tolerance_s.default,
         event_type: null,
         id_from: null,
@@ -184,8 +190,30 @@ export function registerSourceRoutes(app: Api, ctx: ApiContext, gateway: Inbound
       },
     },
     async (request) => {
+      return presentVerification(await mustGetSource(ctx, request.params.tenant, request.params.id));
+    },
+  );
+
+  app.post(
+    '/v1/tenants/:tenant/sources/:id/secret/rotate',
+    {
+      config: { access: 'tenant:write' },
+      schema: {
+        tags,
+        summary: 'Replace a source’s verification secret; the old one keeps verifying for grace_period_s',
+        params: SourceParams,
+        body: RotateSourceSecretBody,
+        response: { 200: VerificationSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
       const source = await mustGetSource(ctx, request.params.tenant, request.params.id);
-      return { verification: { ...source.verification } };
+      const now = ctx.clock.now();
+      const rotated = rotateSourceSecret(source, request.body, now);
+      const saved = await ctx.store.sources.update(rotated);
+      if (saved === null) throw new HooklaneError('not_found', 'source not found');
+      gateway.forget(saved);
+      return presentVerification(saved);
     },
   );
 

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { HooklaneError } from '../../domain/errors.js';
 import type { Source, SourceRequest } from '../../domain/types.js';
 import {
   defaultEventTypeRuleFor,
@@ -220,6 +221,9 @@ export const SourceSchema = z.object({
   url: z.string().describe('the public URL providers post to; its last segment is secret'),
   active: z.boolean(),
   verification: z.object({ type: z.string() }).catchall(z.unknown()).describe('without its secrets'),
+  previous_secrets_expire_at: z
+    .array(IsoTime)
+    .describe('when each rotated-out secret that still verifies stops (secret/rotate)'),
   tolerance_s: z.number(),
   event_type: z
     .record(z.string(), z.unknown())
@@ -247,7 +251,78 @@ named(SourceCreatedSchema, 'SourceCreated');
 
 export const VerificationSchema = z.object({
   verification: z.object({ type: z.string() }).catchall(z.unknown()),
+  previous_secrets: z
+    .array(z.object({ secret: z.string(), expires_at: IsoTime }))
+    .describe('rotated-out secrets that still verify until expires_at'),
 });
+
+export function presentVerification(s: Source): z.output<typeof VerificationSchema> {
+  return {
+    verification: { ...s.verification },
+    previous_secrets: s.previous_secrets.map((p) => ({ secret: p.secret, expires_at: iso(p.expires_at) })),
+  };
+}
+
+/** rotated-out secrets kept at most (the oldest go first) */
+const MAX_PREVIOUS_SECRETS = 4;
+
+export const RotateSourceSecretBody = z
+  .strictObject({
+    secret: Secret.optional().describe(
+      'the new secret; generated for standard_webhooks and hmac when omitted',
+    ),
+    grace_period_s: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(0)
+      .describe('seconds the old secret keeps verifying; 0 (default) = it stops at once'),
+  })
+  .default({ grace_period_s: 0 });
+
+/**
+ * The source with a new verification secret; the old one verifies until now + grace (0: never
+ * again). Only verifications with a `secret` rotate; provider presets need the provider's new secret.
+ */
+export function rotateSourceSecret(
+  source: Source,
+  input: z.output<typeof RotateSourceSecretBody>,
+  now: number,
+): Source {
+  const v = source.verification;
+  if (!('secret' in v)) {
+    throw new HooklaneError('validation_failed', `a ${v.type} verification has no secret to rotate`, {
+      errors: [{ path: 'verification.type', message: 'has no secret' }],
+    });
+  }
+  let secret = input.secret;
+  if (secret === undefined) {
+    if (v.type === 'standard_webhooks') secret = generateSecret();
+    else if (v.type === 'hmac') secret = randomBytes(32).toString('hex');
+    else {
+      throw new HooklaneError('validation_failed', `give the new ${v.type} secret`, {
+        errors: [{ path: 'secret', message: 'is required for this verification type' }],
+      });
+    }
+  }
+  if (v.type === 'standard_webhooks' && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
+    throw new HooklaneError('validation_failed', 'secret must be whsec_ followed by base64', {
+      errors: [{ path: 'secret', message: 'must be whsec_ followed by base64' }],
+    });
+  }
+  const live = source.previous_secrets.filter((p) => p.expires_at > now);
+  const previous =
+    input.grace_period_s > 0
+      ? [{ secret: v.secret, expires_at: now + input.grace_period_s * 1000 }, ...live]
+      : live;
+  return {
+    ...source,
+    verification: { ...v, secret },
+    previous_secrets: previous.slice(0, MAX_PREVIOUS_SECRETS),
+    updated_at: now,
+  };
+}
 
 export function sourceUrl(publicUrl: string, token: string): string {
   return `${publicUrl}/in/${token}`;
@@ -261,6 +336,7 @@ export function presentSource(s: Source, publicUrl: string): z.output<typeof Sou
     url: sourceUrl(publicUrl, s.token),
     active: s.active,
     verification: withoutSecrets(s.verification) as { type: string },
+    previous_secrets_expire_at: s.previous_secrets.map((p) => iso(p.expires_at)),
     tolerance_s: s.tolerance_s,
     event_type: { ...(s.event_type ?? defaultEventTypeRuleFor(s.verification.type)) },
     id_from: (s.id_from ?? defaultIdRuleFor(s.verification.type)) as Record<string, unknown> | null,

@@ -82,6 +82,17 @@ const LOG_ROWS_PER_STATEMENT = 500;
 /** dedupe claims per statement (5 parameters each) */
 const DEDUPE_ROWS_PER_STATEMENT = 500;
 
+/**
+ * The verification column holds the verification and, while a rotated-out provider secret is in
+ * its grace period, `previous_secrets` beside it (so a rotation needs no column of its own).
+ */
+function verificationOf(text: string): Pick<Source, 'verification' | 'previous_secrets'> {
+  const { previous_secrets, ...verification } = JSON.parse(text) as SourceVerification & {
+    previous_secrets?: Source['previous_secrets'];
+  };
+  return { verification: verification as SourceVerification, previous_secrets: previous_secrets ?? [] };
+}
+
 export function toSource(r: SourcesTable): Source {
   return {
     id: r.id,
@@ -89,7 +100,7 @@ export function toSource(r: SourcesTable): Source {
     name: r.name,
     token: r.token,
     active: r.active === 1,
-    verification: JSON.parse(r.verification) as SourceVerification,
+    ...verificationOf(r.verification),
     tolerance_s: r.tolerance_s,
     event_type: r.event_type === null ? null : (JSON.parse(r.event_type) as SourceEventTypeRule),
     id_from: r.id_from === null ? null : (JSON.parse(r.id_from) as SourceIdRule),
@@ -109,7 +120,11 @@ export function sourceRow(s: Source): SourcesTable {
     name: s.name,
     token: s.token,
     active: s.active ? 1 : 0,
-    verification: JSON.stringify(s.verification),
+    verification: JSON.stringify(
+      s.previous_secrets.length === 0
+        ? s.verification
+        : { ...s.verification, previous_secrets: s.previous_secrets },
+    ),
     tolerance_s: s.tolerance_s,
     event_type: s.event_type === null ? null : JSON.stringify(s.event_type),
     id_from: s.id_from === null ? null : JSON.stringify(s.id_from),
