@@ -363,6 +363,8 @@ export interface Source {
   url: string;
   active: boolean;
   verification: SourceVerification;
+  /** when each rotated-out secret that still verifies stops (sources' secret/rotate) */
+  previous_secrets_expire_at: IsoTime[];
   tolerance_s: number;
   /** the rule in effect (the preset default when not set) */
   event_type: Record<string, unknown>;
