@@ -408,6 +408,13 @@ export interface SourceRotateUrl {
   grace_period_s?: number;
 }
 
+export interface SourceSecretRotate {
+  /** the new secret; generated for standard_webhooks and hmac when omitted */
+  secret?: string;
+  /** seconds the old secret keeps verifying; 0 (default) = it stops at once */
+  grace_period_s?: number;
+}
+
 export interface SourceRequest {
   /** also the x-request-id of the answer */
   id: string;
