@@ -8,7 +8,7 @@ import {
   CliError,
   printJson,
   readJsonArg,
-  tenantId,
+  resolveTenant,
   type ConnectionFlags,
   type TenantFlags,
 } from './common.js';
@@ -91,8 +91,8 @@ Examples:
   $ export HOOKLANE_API_KEY=$(hooklane keys create -t acme | jq -r .key)`,
     )
     .action(async (flags: KeyCreateFlags) => {
-      const tenant = tenantId(flags);
-      const key = await clientFor(flags).apiKeys.create(tenant, {
+      const client = clientFor(flags);
+      const key = await client.apiKeys.create(await resolveTenant(flags, client), {
         role: flags.role,
         ...(flags.name !== undefined ? { name: flags.name } : {}),
       });

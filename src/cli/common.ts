@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { Hooklane } from '../sdk/client.js';
+import { HooklaneApiError } from '../sdk/errors.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
@@ -35,7 +36,9 @@ export function addConnectionOptions(cmd: Command): Command {
 }
 
 export function addTenantOption(cmd: Command): Command {
-  return cmd.addOption(new Option('-t, --tenant <id>', 'tenant id (HOOKLANE_TENANT)'));
+  return cmd.addOption(
+    new Option('-t, --tenant <id>', "tenant id (HOOKLANE_TENANT; default: a tenant key's own tenant)"),
+  );
 }
 
 export function serverUrl(flags: ConnectionFlags, env: Env = process.env): string {
@@ -57,10 +60,28 @@ export function apiKey(flags: ConnectionFlags, env: Env = process.env): string {
   return key;
 }
 
-export function tenantId(flags: TenantFlags, env: Env = process.env): string {
+/**
+ * The tenant to act on: --tenant, else HOOKLANE_TENANT, else the tenant of the api key itself (a
+ * tenant's key belongs to exactly one; the platform key to none, so it must name one).
+ */
+export async function resolveTenant(
+  flags: TenantFlags,
+  client: Hooklane,
+  env: Env = process.env,
+): Promise<string> {
   const t = (flags.tenant ?? env.HOOKLANE_TENANT ?? '').trim();
-  if (t === '') throw new CliError('a tenant is needed: pass --tenant or set HOOKLANE_TENANT');
-  return t;
+  if (t !== '') return t;
+  const needed = 'a tenant is needed: pass --tenant or set HOOKLANE_TENANT';
+  let me: Awaited<ReturnType<Hooklane['me']>>;
+  try {
+    me = await client.me();
+  } catch (e) {
+    // a server from before GET /v1/me cannot say
+    if (e instanceof HooklaneApiError && e.status === 404) throw new CliError(needed);
+    throw e;
+  }
+  if (me.tenant_id === null) throw new CliError(`${needed} (the platform key is not bound to one)`);
+  return me.tenant_id;
 }
 
 /** The SDK client for these flags. `maxRetries` 0 makes an unreachable server fail at once. */

@@ -17,7 +17,7 @@ import {
   apiKey,
   clientFor,
   CliError,
-  tenantId,
+  resolveTenant,
   type TenantFlags,
 } from './common.js';
 import { readSse } from './sse.js';
@@ -57,7 +57,7 @@ Examples:
       if (!Number.isInteger(interval) || interval < 100 || interval > 60_000)
         throw new CliError('--interval must be a whole number of ms between 100 and 60000');
       const client = clientFor(flags);
-      const tenant = tenantId(flags);
+      const tenant = await resolveTenant(flags, client);
       if (flags.poll === true || (await streamTail(client, apiKey(flags), tenant)) === 'unsupported')
         await new Tail(client, tenant, interval).run();
       // Ctrl-C: done; do not wait for idle keep-alive sockets to time out
@@ -88,7 +88,7 @@ async function streamTail(
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
-  const url = `${client.baseUrl}/v1/tenants/${encodeURIComponent(tenant)}/stream`;
+  const url = client.events.streamUrl(tenant);
   let backoffMs = 0;
   let connectedOnce = false;
   let lostReason: string | null = null;

@@ -20,7 +20,7 @@ import {
   apiKey,
   CliError,
   clientFor,
-  tenantId,
+  resolveTenant,
   type TenantFlags,
 } from './common.js';
 import { forwardDelivery } from './forward.js';
@@ -120,7 +120,8 @@ type StreamEnd = { kind: 'lost'; reason: string } | { kind: 'gone' } | { kind: '
 class ListenSession {
   private readonly client: Hooklane;
   private readonly key: string;
-  private readonly tenant: string;
+  private tenant = '';
+  private readonly flags: ListenFlags;
   private readonly target: URL;
   private readonly events: string[] | undefined;
   private readonly stop = new AbortController();
@@ -131,7 +132,7 @@ class ListenSession {
   constructor(flags: ListenFlags) {
     this.target = parseForwardTo(flags.forwardTo);
     this.events = parseEvents(flags.events);
-    this.tenant = tenantId(flags);
+    this.flags = flags;
     this.key = apiKey(flags);
     this.client = clientFor(flags, { maxRetries: 1 });
   }
@@ -157,7 +158,8 @@ class ListenSession {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
 
-    // The first registration failing is the user's to fix (bad key, wrong tenant, no server).
+    // Failing here is the user's to fix (bad key, wrong tenant, no server): one line and exit.
+    this.tenant = await resolveTenant(this.flags, this.client);
     const listener = await this.register();
     this.out(
       `Forwarding ${listener.events.includes('*') ? 'all' : listener.events.join(', ')} events of tenant ${this.tenant} to ${this.target.href}`,

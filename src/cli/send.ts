@@ -6,7 +6,7 @@ import {
   clientFor,
   CliError,
   readJsonArg,
-  tenantId,
+  resolveTenant,
   type TenantFlags,
 } from './common.js';
 
@@ -39,10 +39,10 @@ Examples:
   $ echo '{"n":1}' | hooklane send -t acme --type ping --data -`,
     )
     .action(async (flags: SendFlags) => {
-      const tenant = tenantId(flags);
       const data = flags.data === undefined ? {} : await readJsonArg('--data', flags.data);
       if (flags.type.trim() === '') throw new CliError('--type must not be empty');
       const client = clientFor(flags);
+      const tenant = await resolveTenant(flags, client);
       const event = await client.events.send(
         tenant,
         { type: flags.type, data, ...(flags.id !== undefined ? { id: flags.id } : {}) },

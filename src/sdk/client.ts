@@ -29,6 +29,8 @@ import type {
   ListenerResult,
   Page,
   PageParams,
+  PortalLink,
+  PortalLinkCreate,
   RecoverResult,
   SecretRotate,
   Source,
@@ -36,6 +38,7 @@ import type {
   SourceCreated,
   SourceRequest,
   SourceRotateUrl,
+  SourceSecretRotate,
   SourceUpdate,
   SourceVerification,
   Stats,
@@ -43,6 +46,7 @@ import type {
   Tenant,
   TenantCreate,
   TenantUpdate,
+  WhoAmI,
   Webhook,
   WebhookCreate,
   WebhookCreated,
@@ -267,6 +271,13 @@ class Events {
       repeatable: body.id !== undefined || opts.idempotencyKey !== undefined,
     });
   }
+  /**
+   * The absolute URL of the tenant's live feed (GET with `Authorization: Bearer …`, Server-Sent
+   * Events): `event` frames for new events, `delivery` frames for deliveries created or changed.
+   */
+  streamUrl(tenant: string): string {
+    return `${this.http.baseUrl}/v1/tenants/${seg(tenant)}/stream`;
+  }
   get<TData = unknown>(tenant: string, id: string): Promise<Event<TData>> {
     return this.http.request({ method: 'GET', path: `${this.path(tenant)}/${seg(id)}`, repeatable: true });
   }
@@ -346,6 +357,20 @@ function deliveryQuery(params: DeliveryListParams | undefined) {
   };
 }
 
+/** Portal links: signed, short-lived dashboard links scoped to one tenant, for its people. */
+class PortalLinks {
+  constructor(private readonly http: Transport) {}
+
+  create(tenant: string, body: PortalLinkCreate = {}): Promise<PortalLink> {
+    return this.http.request({
+      method: 'POST',
+      path: `/v1/tenants/${seg(tenant)}/portal-links`,
+      body,
+      repeatable: false,
+    });
+  }
+}
+
 /** Inbound sources: public URLs that receive, verify and route providers' webhooks. */
 class Sources {
   constructor(private readonly http: Transport) {}
@@ -393,6 +418,19 @@ class Sources {
       method: 'GET',
       path: this.path(tenant, id, '/verification'),
       repeatable: true,
+    });
+  }
+  /** a new verification secret; the old one keeps verifying for `grace_period_s` (default 0) */
+  rotateSecret(
+    tenant: string,
+    id: string,
+    body: SourceSecretRotate = {},
+  ): Promise<{ verification: SourceVerification }> {
+    return this.http.request({
+      method: 'POST',
+      path: this.path(tenant, id, '/secret/rotate'),
+      body,
+      repeatable: false,
     });
   }
   /** a new URL; the old one stops at once or after `grace_period_s` */
@@ -477,6 +515,7 @@ export class Hooklane {
   readonly events: Events;
   readonly deliveries: Deliveries;
   readonly sources: Sources;
+  readonly portalLinks: PortalLinks;
   readonly listeners: Listeners;
   private readonly http: Transport;
 
@@ -489,12 +528,18 @@ export class Hooklane {
     this.events = new Events(this.http);
     this.deliveries = new Deliveries(this.http);
     this.sources = new Sources(this.http);
+    this.portalLinks = new PortalLinks(this.http);
     this.listeners = new Listeners(this.http);
   }
 
   /** the API's base URL, without a trailing slash */
   get baseUrl(): string {
     return this.http.baseUrl;
+  }
+
+  /** what the api key is: the platform key, or a tenant's key with its role */
+  me(): Promise<WhoAmI> {
+    return this.http.request({ method: 'GET', path: '/v1/me', repeatable: true });
   }
 
   /** a tenant's delivery statistics over a window (default 24h), in buckets */

@@ -84,6 +84,14 @@ describe('hooklane CLI commands', () => {
     const stored = await api.get(`/v1/tenants/globex/events/${id}`);
     expect(stored.body).toMatchObject({ type: 'user.created', data: { email: 'a@b.c' } });
 
+    // a tenant's key names its tenant itself: no --tenant needed
+    const inferred = await runCli(['send', '--type', 'user.deleted'], {
+      HOOKLANE_SERVER: server.url,
+      HOOKLANE_API_KEY: key.key,
+    });
+    expect(inferred.code, inferred.stderr).toBe(0);
+    expect(inferred.stdout).toMatch(/^evt_\w+ {2}user\.deleted {2}1 delivery queued$/m);
+
     // the same idempotency key twice: one event, the second send queues nothing
     const args = ['send', '--type', 'user.updated', '--idempotency-key', 'k-1', '--json'];
     const a = JSON.parse((await runCli(args, tenantEnv)).stdout) as { id: string; deliveries: number };
@@ -154,7 +162,7 @@ describe('hooklane CLI commands', () => {
   });
 
   it.each([
-    [['send', '--type', 'x.y'], /tenant is needed/],
+    [['send', '--type', 'x.y'], /tenant is needed: pass --tenant .*\(the platform key is not bound to one\)/],
     [['send', '-t', 'globex'], /required option '--type <type>'/],
     [['send', '-t', 'globex', '--type', 'x.y', '--data', '{nope'], /--data is not valid JSON/],
     [['send', '-t', 'globex', '--type', 'x.y', '--bogus'], /unknown option '--bogus'/],

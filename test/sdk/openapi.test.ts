@@ -124,6 +124,10 @@ const calls: Record<string, Record<string, (c: Hooklane) => Promise<unknown>>> =
   root: {
     health: (c) => c.health(),
     stats: (c) => c.stats('acme', '1h'),
+    me: (c) => c.me(),
+  },
+  portalLinks: {
+    create: (c) => c.portalLinks.create('acme', { expires_in_s: 600, role: 'viewer' }),
   },
   tenants: {
     create: (c) => c.tenants.create({ id: 'acme', name: 'Acme', metadata: { a: 1 } }),
@@ -167,6 +171,10 @@ const calls: Record<string, Record<string, (c: Hooklane) => Promise<unknown>>> =
     list: (c) =>
       c.events.list('acme', { ...page, type: 'user.created', since, until: since, source_id: 's' }),
     iterate: (c) => drain(c.events.iterate('acme', { type: 'user.created' })),
+    streamUrl: async (c) => {
+      const url = new URL(c.events.streamUrl('acme'));
+      expect(operationFor('GET', url.pathname), url.pathname).not.toBeNull();
+    },
   },
   deliveries: {
     list: (c) => c.deliveries.list('acme', { ...page, event_id: 'e', webhook_id: 'w', status: 'failed' }),
@@ -193,6 +201,7 @@ const calls: Record<string, Record<string, (c: Hooklane) => Promise<unknown>>> =
     delete: (c) => c.sources.delete('acme', 'src_1'),
     verification: (c) => c.sources.verification('acme', 'src_1'),
     rotateUrl: (c) => c.sources.rotateUrl('acme', 'src_1', { grace_period_s: 60 }),
+    rotateSecret: (c) => c.sources.rotateSecret('acme', 'src_1', { secret: 's', grace_period_s: 60 }),
     requests: (c) => c.sources.requests('acme', 'src_1', page),
     iterateRequests: (c) => drain(c.sources.iterateRequests('acme', 'src_1', { limit: 5 })),
   },
@@ -527,6 +536,18 @@ const RESPONSES: [string, readonly string[], readonly string[], () => Schema][] 
       ),
   ],
   [
+    'WhoAmI',
+    fieldsOf<T.WhoAmI>()(['kind', 'tenant_id', 'role', 'portal']),
+    optionalOf<T.WhoAmI>()([]),
+    () => responseSchema('get', '/v1/me', '200'),
+  ],
+  [
+    'PortalLink',
+    fieldsOf<T.PortalLink>()(['url', 'token', 'tenant_id', 'role', 'expires_at']),
+    optionalOf<T.PortalLink>()([]),
+    () => responseSchema('post', '/v1/tenants/{tenant}/portal-links', '201'),
+  ],
+  [
     'Stats',
     fieldsOf<T.Stats>()(['window', 'bucket_s', 'since', 'until', 'webhook_id', 'total', 'buckets']),
     optionalOf<T.Stats>()([]),
@@ -716,6 +737,20 @@ const REQUESTS: [string, readonly string[], readonly string[], string, string][]
     optionalOf<T.SourceRotateUrl>()(['grace_period_s']),
     'post',
     '/v1/tenants/{tenant}/sources/{id}/rotate-url',
+  ],
+  [
+    'SourceSecretRotate',
+    fieldsOf<T.SourceSecretRotate>()(['secret', 'grace_period_s']),
+    optionalOf<T.SourceSecretRotate>()(['secret', 'grace_period_s']),
+    'post',
+    '/v1/tenants/{tenant}/sources/{id}/secret/rotate',
+  ],
+  [
+    'PortalLinkCreate',
+    fieldsOf<T.PortalLinkCreate>()(['expires_in_s', 'role']),
+    optionalOf<T.PortalLinkCreate>()(['expires_in_s', 'role']),
+    'post',
+    '/v1/tenants/{tenant}/portal-links',
   ],
   [
     'ListenerRegister',
