@@ -279,6 +279,35 @@ export interface DeliveryListParams extends PageParams {
   status?: DeliveryStatus;
 }
 
+// ── who am I, portal links ──────────────────────────────────────────────────────────────────
+
+/** what the presented key (or portal session) is */
+export interface WhoAmI {
+  kind: 'platform' | 'tenant';
+  /** null for the platform key */
+  tenant_id: string | null;
+  role: 'platform' | 'admin' | 'editor' | 'viewer';
+  /** signed in through a portal link */
+  portal: boolean;
+}
+
+export interface PortalLinkCreate {
+  /** 60–604800, default 3600 */
+  expires_in_s?: number;
+  /** what the portal may do (default editor) */
+  role?: 'viewer' | 'editor';
+}
+
+export interface PortalLink {
+  /** opens the dashboard signed in to this tenant only; give it to one person */
+  url: string;
+  /** the session token in the url, to embed the portal yourself */
+  token: string;
+  tenant_id: string;
+  role: 'viewer' | 'editor';
+  expires_at: IsoTime;
+}
+
 // ── delivery statistics ─────────────────────────────────────────────────────────────────────
 
 export type StatsWindow = '1h' | '24h' | '7d';
