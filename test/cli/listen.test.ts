@@ -228,4 +228,19 @@ describe('hooklane listen (real server, real CLI, real local app)', () => {
     expect(verified).toMatchObject({ id: event.id, data: { after: 'restart' } });
     await cli.waitForOutput(new RegExp(`user\\.updated  ${event.id}  → 200`));
   });
+  it('registers again when its listener was removed while the server was away', async () => {
+    const cli = clis[0]!;
+    const webhookId = `wh_${(await cli.waitForOutput(/Ready \(listener lsn_(\w+)\)/))[1]}`;
+    // someone deletes the listener webhook, then the server restarts: the old listener is gone
+    expect((await api().del(`/v1/tenants/${TENANT}/webhooks/${webhookId}`)).status).toBe(204);
+    await server.kill9();
+    server = await start();
+    const again = (await cli.waitForOutput(/Listener registered again as (lsn_\w+)/, 30_000))[1]!;
+    await cli.waitForOutput(new RegExp(`Reconnected; listening again \\(listener ${again}\\)`));
+    const event = await send('user.deleted');
+    expect(event.deliveries).toBe(1);
+    await waitFor(() => app.received('/hooks').find((r) => r.headers['webhook-id'] === event.id), {
+      message: 'delivery through the new listener',
+    });
+  });
 });
