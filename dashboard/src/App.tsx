@@ -10,6 +10,7 @@ import {
   WebhooksPage,
 } from './pages.js';
 import { match, navigate, usePath } from './router.js';
+import { SourcePage, SourcesPage } from './sources.js';
 
 export interface Session {
   me: WhoAmI;
@@ -159,6 +160,10 @@ export function App() {
   else if ((m = match('/t/:tenant/webhooks/:id', path)))
     page = <WebhookPage session={session} tenant={m.tenant!} id={m.id!} />;
   else if ((m = match('/t/:tenant/events', path))) page = <EventsPage session={session} tenant={m.tenant!} />;
+  else if ((m = match('/t/:tenant/sources', path)))
+    page = <SourcesPage session={session} tenant={m.tenant!} />;
+  else if ((m = match('/t/:tenant/sources/:id', path)))
+    page = <SourcePage session={session} tenant={m.tenant!} id={m.id!} />;
   else if ((m = match('/t/:tenant/deliveries/:id', path)))
     page = <DeliveryPage session={session} tenant={m.tenant!} id={m.id!} />;
   else
@@ -187,6 +192,7 @@ export function App() {
               <Link to={`/t/${enc(tenant)}`}>Overview</Link>
               <Link to={`/t/${enc(tenant)}/webhooks`}>Webhooks</Link>
               <Link to={`/t/${enc(tenant)}/events`}>Events</Link>
+              <Link to={`/t/${enc(tenant)}/sources`}>Sources</Link>
             </>
           )}
           <Link to="/event-types">Event types</Link>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import {
   api,
   enc,
@@ -38,6 +38,29 @@ function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
     };
   }, [...deps, n]);
   return { data, error, reload: useCallback(() => setN((x) => x + 1), []) };
+}
+
+/** a counter bumped at most every `ms` while live activity arrives: charts reload on it */
+function useActivity(ms = 5000) {
+  const [tick, setTick] = useState(0);
+  const last = useRef(0);
+  const pending = useRef<number | null>(null);
+  useEffect(
+    () => () => {
+      if (pending.current !== null) clearTimeout(pending.current);
+    },
+    [],
+  );
+  const bump = useCallback(() => {
+    if (pending.current !== null) return;
+    const wait = Math.max(0, last.current + ms - Date.now());
+    pending.current = window.setTimeout(() => {
+      pending.current = null;
+      last.current = Date.now();
+      setTick((t) => t + 1);
+    }, wait);
+  }, [ms]);
+  return [tick, bump] as const;
 }
 
 /** runs an action, showing its error (in words) or a success note */
@@ -170,12 +193,20 @@ function bucketLabel(iso: string, bucketS: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-function StatsCharts({ tenant, webhookId }: { tenant: string; webhookId?: string }) {
+function StatsCharts({
+  tenant,
+  webhookId,
+  refresh,
+}: {
+  tenant: string;
+  webhookId?: string;
+  refresh?: number;
+}) {
   const [window, setWindow] = useState<'1h' | '24h' | '7d'>('24h');
   const path = webhookId
     ? `/v1/tenants/${enc(tenant)}/webhooks/${enc(webhookId)}/stats?window=${window}`
     : `/v1/tenants/${enc(tenant)}/stats?window=${window}`;
-  const { data, error } = useLoad(() => api<Stats>('GET', path), [path]);
+  const { data, error } = useLoad(() => api<Stats>('GET', path), [path, refresh]);
   const labels = data?.buckets.map((b) => bucketLabel(b.start, data.bucket_s)) ?? [];
   const t = data?.total;
   return (
@@ -272,11 +303,15 @@ function DeliveryFeed({
   tenant,
   webhookId,
   eventId,
+  onActivity,
 }: {
   tenant: string;
   webhookId?: string;
   eventId?: string;
+  onActivity?: () => void;
 }) {
+  const activity = useRef(onActivity);
+  activity.current = onActivity;
   const [items, setItems] = useState<Delivery[]>([]);
   const [live, setLive] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -294,6 +329,7 @@ function DeliveryFeed({
         if (f.event !== 'delivery') return;
         const d = f.data;
         if ((webhookId && d.webhook_id !== webhookId) || (eventId && d.event_id !== eventId)) return;
+        activity.current?.();
         setItems((cur) => {
           const rest = cur.filter((x) => x.id !== d.id);
           const had = rest.length !== cur.length;
@@ -425,6 +461,7 @@ function CopyField({ value, testId }: { value: string; testId?: string }) {
 }
 
 export function OverviewPage({ session, tenant }: TenantProps) {
+  const [tick, bump] = useActivity();
   const hooks = useLoad(
     () => api<Page<Webhook>>('GET', `/v1/tenants/${enc(tenant)}/webhooks?limit=1`),
     [tenant],
@@ -443,8 +480,8 @@ export function OverviewPage({ session, tenant }: TenantProps) {
           )}
         </Empty>
       )}
-      <StatsCharts tenant={tenant} />
-      <DeliveryFeed tenant={tenant} />
+      <StatsCharts tenant={tenant} refresh={tick} />
+      <DeliveryFeed tenant={tenant} onActivity={bump} />
       {session.canAdmin && !session.me.portal && <PortalLinkBox tenant={tenant} />}
     </section>
   );
@@ -543,6 +580,7 @@ export function WebhookPage({ session, tenant, id }: TenantProps & { id: string 
   const [form, setForm] = useState({ url: '', events: '', description: '' });
   const [since, setSince] = useState(() => new Date(Date.now() - 86_400_000).toISOString().slice(0, 16));
   const act = useAction();
+  const [tick, bump] = useActivity();
   if (error) return <ErrorBox error={error} />;
   if (w === null) return <p className="loading">Loading…</p>;
   const save = (e: FormEvent) => {
@@ -703,8 +741,8 @@ export function WebhookPage({ session, tenant, id }: TenantProps & { id: string 
           </button>
         </form>
       )}
-      <StatsCharts tenant={tenant} webhookId={id} />
-      <DeliveryFeed tenant={tenant} webhookId={id} />
+      <StatsCharts tenant={tenant} webhookId={id} refresh={tick} />
+      <DeliveryFeed tenant={tenant} webhookId={id} onActivity={bump} />
     </section>
   );
 }

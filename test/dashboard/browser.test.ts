@@ -115,6 +115,11 @@ describe('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Send test event' }).click();
     // the row appears and turns succeeded without a reload
     await page.locator('[data-testid=deliveries] tr[data-status=succeeded]').waitFor({ timeout: 15_000 });
+    // and the health tiles follow (refreshed at most every 5 s while deliveries change)
+    await page
+      .locator('.tiles div', { hasText: 'success rate' })
+      .getByText('100.0%')
+      .waitFor({ timeout: 15_000 });
     expect(receiver.received('/ok')).toHaveLength(1);
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     expect(await page.getByTestId('secret').inputValue()).toMatch(/^whsec_/);
@@ -166,6 +171,32 @@ describe('dashboard in Chromium', () => {
     await page.click('text=Search');
     await page.getByText('No events found').waitFor();
     await shot(page, 'events');
+  });
+
+  it('shows an inbound source: its URL, its request log, a new URL', async () => {
+    await page.goto(`${base}/t/acme/sources`);
+    await page.getByText('No sources yet').waitFor();
+    await page.locator('form', { hasText: 'New source' }).locator('input').first().fill('Billing provider');
+    await page.locator('select').selectOption('none');
+    await page.click('text=Create source');
+    await page.getByRole('link', { name: 'Billing provider' }).click();
+    const url = await page.getByTestId('source-url').inputValue();
+    expect(url).toMatch(/\/in\/[A-Za-z0-9_-]+$/);
+    await page.getByText('Nothing received yet').waitFor();
+    const path = new URL(url).pathname;
+    const posted = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'invoice.paid', id: 'in-1' }),
+    });
+    expect(posted.status).toBeLessThan(300);
+    await page.getByRole('button', { name: 'Refresh log' }).click();
+    await page.locator('table.grid-table tbody tr').first().waitFor();
+    await shot(page, 'source');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Rotate URL' }).click();
+    await page.getByText('New URL issued').waitFor();
+    expect(await page.getByTestId('source-url').inputValue()).not.toBe(url);
   });
 
   it('opens a portal link that sees only its tenant, also on a phone', async () => {
