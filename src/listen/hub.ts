@@ -235,12 +235,22 @@ export class ListenerHub {
     this.removals.set(listenerId, timer);
   }
 
-  /** Marks attached listeners alive for other processes' sweeps (their `updated_at`). */
+  /**
+   * Marks attached listeners alive for other processes' sweeps (their `updated_at`), and ends the
+   * streams of listeners whose webhook was deleted meanwhile.
+   */
   private async touchAttached(): Promise<void> {
     for (const [listenerId, s] of [...this.streams]) {
       try {
         const webhook = await this.opts.store.webhooks.get(s.tenantId, s.webhookId);
-        if (webhook === null) continue;
+        if (webhook === null) {
+          // deleted through the webhooks API: end the stream, so the CLI registers again
+          if (this.streams.get(listenerId) === s) {
+            this.streams.delete(listenerId);
+            s.sink.end();
+          }
+          continue;
+        }
         await this.opts.store.webhooks.update({ ...webhook, updated_at: this.opts.clock.now() });
       } catch (err) {
         this.log.warn({ err, listener_id: listenerId }, 'could not mark a listener alive');

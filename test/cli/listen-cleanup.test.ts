@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
@@ -76,5 +77,20 @@ describe('listener cleanup', () => {
     expect((await second.api.get(`/v1/tenants/acme/webhooks/${kept.body.id}`)).status).toBe(200);
     const list = await second.api.get('/v1/tenants/acme/webhooks');
     expect(list.body.data.filter((w: { listener_id: string | null }) => w.listener_id !== null)).toEqual([]);
+    await second.server.close(); // one process per SQLite file
+  });
+  it('ends the stream of a listener whose webhook was deleted through the webhooks API', async () => {
+    const { api, server } = await start(3000); // marks listeners alive (and checks them) every second
+    const l = await api.post('/v1/tenants/acme/listeners', { forward_to: 'http://localhost:3000/x' });
+    expect(l.status).toBe(201);
+    const res = await request(`${server.url}/v1/tenants/acme/listeners/${l.body.id}/stream`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(res.statusCode).toBe(200);
+    let ended = false;
+    const reading = res.body.dump({ limit: Infinity }).then(() => (ended = true));
+    expect((await api.del(`/v1/tenants/acme/webhooks/${l.body.webhook_id}`)).status).toBe(204);
+    await waitFor(() => ended, { message: 'the server to end the orphaned stream' });
+    await reading;
   });
 });
