@@ -14,7 +14,8 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setHooklaneRunOptions } from './lib/hooklane.mjs';
+import { execFileSync } from 'node:child_process';
+import { CLI, ROOT, setHooklaneRunOptions } from './lib/hooklane.mjs';
 import { evaluate, machineInfo, renderTable } from './lib/report.mjs';
 
 const BENCH = import.meta.dirname;
@@ -56,6 +57,16 @@ function select(all, only) {
   };
   for (const id of only) add(id);
   return all.filter((s) => chosen.has(s.id));
+}
+
+/** the commit the checkout is at and whether it has uncommitted changes (what was built) */
+function gitState() {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    return { git_commit: git('rev-parse', 'HEAD'), git_dirty: git('status', '--porcelain', 'src') !== '' };
+  } catch {
+    return { git_commit: null, git_dirty: null };
+  }
 }
 
 async function main() {
@@ -113,6 +124,7 @@ async function main() {
     finished_at: new Date().toISOString(),
     command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
     quick: opts.quick,
+    hooklane: { cli: CLI, ...gitState() },
     machine: { ...machine, load_average_at_end: machineInfo().load_average },
     scenarios: report,
   };
