@@ -3,10 +3,11 @@
  * schema is checked when the source is saved (assertValid), so compiling here does not fail in
  * practice; if it did, the request would be accepted rather than lost.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { HooklaneError, type FieldError } from '../domain/errors.js';
+import { HooklaneError } from '../domain/errors.js';
+import { toFieldError } from '../ingest/schema-errors.js';
 import type { Json, JsonObject, Source } from '../domain/types.js';
 
 const addFormats = addFormatsModule.default;
@@ -56,7 +57,7 @@ export class SourceSchemas {
     }
     const validate = hit.validate;
     if (validate === null || validate(data)) return;
-    const errors = (validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS).map(toFieldError);
+    const errors = (validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS).map((e) => toFieldError(e, 'body'));
     const first = errors[0];
     throw new HooklaneError(
       'source_schema_violation',
@@ -69,21 +70,4 @@ export class SourceSchemas {
     const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
     return declared.includes('2020-12') ? this.draft2020 : this.draft07;
   }
-}
-
-/** "/user/emails/0" → "body.user.emails[0]" */
-function toFieldError(e: ErrorObject): FieldError {
-  let path = 'body';
-  for (const seg of e.instancePath.split('/').slice(1)) {
-    const s = seg.replace(/~1/g, '/').replace(/~0/g, '~');
-    path += /^\d+$/.test(s) ? `[${s}]` : `.${s}`;
-  }
-  const params = e.params as { missingProperty?: string; additionalProperty?: string };
-  if (e.keyword === 'required' && params.missingProperty !== undefined) {
-    return { path: `${path}.${params.missingProperty}`, message: 'is required' };
-  }
-  if (e.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
-    return { path: `${path}.${params.additionalProperty}`, message: 'is not allowed' };
-  }
-  return { path, message: e.message ?? e.keyword };
 }

@@ -13,11 +13,12 @@
  *   synchronous=NORMAL   batching off (MAX_BATCH 1): see BATCHING_MEASUREMENT below
  *   synchronous=FULL     batching off: …
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { Clock } from '../domain/clock.js';
-import { HooklaneError, type FieldError } from '../domain/errors.js';
+import { HooklaneError } from '../domain/errors.js';
+import { toFieldError } from './schema-errors.js';
 import { newId } from '../domain/ids.js';
 import type { Event, Json, JsonObject } from '../domain/types.js';
 import type { Metrics } from '../metrics/index.js';
@@ -101,7 +102,7 @@ export class EventSchemas {
   async check(type: string, data: Json): Promise<void> {
     const validate = await this.validatorFor(type);
     if (validate === null || validate(data)) return;
-    const errors = (validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS).map(toFieldError);
+    const errors = (validate.errors ?? []).slice(0, MAX_REPORTED_ERRORS).map((e) => toFieldError(e, 'data'));
     const first = errors[0];
     throw new HooklaneError(
       'schema_violation',
@@ -160,23 +161,6 @@ interface CachedSchema {
   /** the schema as stored, to notice a change made by another process */
   schemaJson: string | null;
   expiresAt: number;
-}
-
-/** Ajv's `instancePath` "/user/emails/0" → "data.user.emails[0]" */
-function toFieldError(e: ErrorObject): FieldError {
-  let path = 'data';
-  for (const seg of e.instancePath.split('/').slice(1)) {
-    const s = seg.replace(/~1/g, '/').replace(/~0/g, '~');
-    path += /^\d+$/.test(s) ? `[${s}]` : `.${s}`;
-  }
-  const params = e.params as { missingProperty?: string; additionalProperty?: string };
-  if (e.keyword === 'required' && params.missingProperty !== undefined) {
-    return { path: `${path}.${params.missingProperty}`, message: 'is required' };
-  }
-  if (e.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
-    return { path: `${path}.${params.additionalProperty}`, message: 'is not allowed' };
-  }
-  return { path, message: e.message ?? e.keyword };
 }
 
 export interface EventIngestorDeps {
