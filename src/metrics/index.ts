@@ -110,7 +110,7 @@ export class Metrics {
 
   /**
    * Lets the queue and pool gauges read the store on every scrape. One depth query serves all the
-   * gauges of one scrape; a failed query leaves the previous values (the scrape still answers, and
+   * gauges of one scrape (never a later one); a failed query leaves the previous values (the scrape still answers, and
    * /health reports the database).
    */
   observeStore(store: Store, clock: Clock): void {
@@ -119,7 +119,11 @@ export class Metrics {
       pending ??= store.queue
         .depth(clock.now())
         .catch(() => null)
-        .finally(() => setTimeout(() => (pending = null), 250).unref());
+        .finally(() => {
+          // shared only while in flight (the gauges of one scrape collect concurrently): a later
+          // scrape always reads the queue afresh
+          pending = null;
+        });
       return pending;
     };
     this.probe = { depth, store, clock };
