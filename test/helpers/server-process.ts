@@ -59,7 +59,8 @@ export async function spawnServer(opts: SpawnOptions): Promise<ServerProcess> {
         HOOKLANE_ADMIN_KEY: adminKey,
         HOOKLANE_ALLOW_PRIVATE_NETWORKS: 'true',
         HOOKLANE_ROLE: opts.role ?? 'all',
-        HOOKLANE_LOG_LEVEL: 'warn',
+        // a worker is ready when it logs "worker running" (info); an api process answers /health
+        HOOKLANE_LOG_LEVEL: opts.role === 'worker' ? 'info' : 'warn',
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
