@@ -52,6 +52,7 @@ describe.each(ENGINES)('inbound routing end to end ($engine, real process)', ({ 
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
+  // Skipped only for PostgreSQL without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it.
   it.skipIf(skip !== undefined)(
     `delivers one provider request as an envelope and as the raw bytes${skip ? ` (${skip})` : ''}`,
     async () => {
@@ -135,6 +136,7 @@ describe.each(ENGINES)('inbound routing end to end ($engine, real process)', ({ 
     },
   );
 
+  // Skipped only for PostgreSQL without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it.
   it.skipIf(skip !== undefined)(
     'a burst of 2,000 requests (a quarter replays) stores each delivery exactly once',
     async () => {

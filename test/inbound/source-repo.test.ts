@@ -95,6 +95,7 @@ function aRequest(s: Source, at: number, status: number): SourceRequest {
 }
 
 for (const engine of ENGINES) {
+  // Skipped only for PostgreSQL without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it.
   describe.skipIf(engine.skip !== undefined)(
     `sources repo on ${engine.name}${engine.skip ? ` (${engine.skip})` : ''}`,
     () => {

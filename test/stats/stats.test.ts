@@ -121,6 +121,7 @@ describe('stats on SQLite, through the API', () => {
   });
 });
 
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(!PG_TEST_URL)(`stats on PostgreSQL (${PG_TEST_URL ? 'enabled' : PG_SKIP_REASON})`, () => {
   let pg: PgSchema;
   let store: Store;

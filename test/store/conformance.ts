@@ -58,6 +58,7 @@ export function describeStoreConformance(
   setup: () => Promise<ConformanceTarget>,
   opts: { skip?: string } = {},
 ): void {
+  // Skipped only for PostgreSQL without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it.
   describe.skipIf(opts.skip !== undefined)(
     `Store conformance: ${name}${opts.skip ? ` (${opts.skip})` : ''}`,
     () => {
@@ -1052,6 +1053,7 @@ export function describeStoreConformance(
 
         it('with supportsListen, a commit in one store instance wakes another', async (ctx) => {
           if (!store.capabilities.supportsListen) {
+            // Skipped on SQLite: one process owns the file, so there is no other instance to wake.
             ctx.skip();
             return;
           }

@@ -22,6 +22,7 @@ const WORKERS = 4;
 const WEBHOOKS = 10;
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL: concurrent claimers', () => {
   let pg: PgSchema;
   const stores: Store[] = [];

@@ -16,6 +16,7 @@ import { CLI } from '../helpers/server-process.js';
 const LATEST = Math.max(...migrations.map((m) => m.version));
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL migrations', () => {
   let pg: PgSchema;
   const stores: Store[] = [];
@@ -125,6 +126,7 @@ function hooklane(args: string[], env: Record<string, string> = {}): Promise<Cli
 }
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(PG_TEST_URL === undefined)('hooklane migrate on PostgreSQL (the real binary)', () => {
   let pg: PgSchema;
   let url: string;
@@ -187,6 +189,7 @@ describe.skipIf(PG_TEST_URL === undefined)('hooklane migrate on PostgreSQL (the 
 });
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL: a role without CREATE on the database', () => {
   let pg: PgSchema;
   const role = `hl_test_role_${Math.random().toString(36).slice(2, 10)}`;

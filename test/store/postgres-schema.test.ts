@@ -17,6 +17,7 @@ import { PG_TEST_URL, freshPgSchema, pgQuery, type PgSchema } from '../helpers/p
 const REFERENCE_TABLES = ['tenants', 'api_keys', 'event_types', 'source_tokens', 'hooklane_migrations'];
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL schema: ready to distribute by tenant_id', () => {
   let pg: PgSchema;
   let distributed: string[];

@@ -13,6 +13,7 @@ import { waitFor } from '../helpers/wait.js';
 import { event, tenant, webhook } from './fixtures.js';
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
+// Skipped only without HOOKLANE_TEST_DATABASE_URL (plain `npm test`); .ci/run always sets it and fails if PostgreSQL is unreachable.
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL wake-ups (LISTEN/NOTIFY)', () => {
   let pg: PgSchema;
   let other: PgSchema;
