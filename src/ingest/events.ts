@@ -13,12 +13,10 @@
  *   synchronous=NORMAL   batching off (MAX_BATCH 1): see BATCHING_MEASUREMENT below
  *   synchronous=FULL     batching off: …
  */
-import { Ajv, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import type { Clock } from '../domain/clock.js';
 import { HooklaneError } from '../domain/errors.js';
-import { toFieldError } from './schema-errors.js';
+import { JsonSchemaCompiler, toFieldError } from './json-schema.js';
+import type { ValidateFunction } from 'ajv';
 import { newId } from '../domain/ids.js';
 import type { Event, Json, JsonObject } from '../domain/types.js';
 import type { Metrics } from '../metrics/index.js';
@@ -57,7 +55,6 @@ export function buildEvent(e: NewEvent, now: number): Event {
   };
 }
 
-const addFormats = addFormatsModule.default;
 const MAX_REPORTED_ERRORS = 20;
 /** how long a looked-up event type (or its absence) is trusted; changes made through this process apply at once */
 const SCHEMA_TTL_MS = 5_000;
@@ -71,10 +68,7 @@ const SCHEMA_TTL_MS = 5_000;
  * draft 2020-12. Only the platform admin registers schemas, so their regular expressions are trusted.
  */
 export class EventSchemas {
-  private readonly draft07 = addFormats(new Ajv({ strict: false, allErrors: true, addUsedSchema: false }));
-  private readonly draft2020 = addFormats(
-    new Ajv2020({ strict: false, allErrors: true, addUsedSchema: false }),
-  );
+  private readonly compiler = new JsonSchemaCompiler();
   private readonly cache = new Map<string, CachedSchema>();
 
   constructor(
@@ -84,18 +78,7 @@ export class EventSchemas {
 
   /** throws HooklaneError('validation_failed') explaining why `schema` is not a usable JSON Schema */
   assertValid(schema: JsonObject): void {
-    const ajv = this.ajvFor(schema);
-    try {
-      ajv.compile(schema);
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      throw new HooklaneError('validation_failed', `schema is not a valid JSON Schema: ${why}`, {
-        errors: [{ path: 'schema', message: why }],
-      });
-    } finally {
-      // Ajv keeps every compiled schema object; this one was only a check.
-      ajv.removeSchema(schema);
-    }
+    this.compiler.assertValid(schema);
   }
 
   /** throws HooklaneError('schema_violation') listing the failing paths when `data` does not match */
@@ -118,11 +101,6 @@ export class EventSchemas {
     this.cache.delete(name);
   }
 
-  private ajvFor(schema: JsonObject): Ajv {
-    const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
-    return declared.includes('2020-12') ? this.draft2020 : this.draft07;
-  }
-
   private async validatorFor(type: string): Promise<ValidateFunction | null> {
     const now = this.clock.now();
     const hit = this.cache.get(type);
@@ -138,7 +116,7 @@ export class EventSchemas {
     let validate: ValidateFunction | null = null;
     if (eventType?.schema) {
       try {
-        validate = this.ajvFor(eventType.schema).compile(eventType.schema);
+        validate = this.compiler.compile(eventType.schema);
       } catch {
         // Stored schemas were checked when registered; one that stops compiling (an Ajv upgrade)
         // must not block ingest of its type.
@@ -151,8 +129,7 @@ export class EventSchemas {
 
   private release(entry: CachedSchema): void {
     const schema = entry.validate?.schema;
-    if (schema !== undefined && typeof schema === 'object')
-      this.ajvFor(schema as JsonObject).removeSchema(schema);
+    if (schema !== undefined && typeof schema === 'object') this.compiler.release(schema);
   }
 }
 
