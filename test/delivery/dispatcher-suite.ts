@@ -457,21 +457,6 @@ export function dispatcherSuite(on: Engine): void {
     });
   });
 
-  describe('resuming wakes the dispatcher', () => {
-    it('a webhook resumed after a pause is served at once, not at the next poll', async () => {
-      const srv = await serve((_h, res) => res.end());
-      // a poll floor of a minute: only a wake can make the resumed backlog go out in time
-      const r = await rigWith({ dispatcher: { pollIntervalMs: 60_000 } });
-      const paused = await r.webhook({ url: `${srv.url}/resumed`, events: ['a.b'], paused: true });
-      r.start();
-      const ids = await r.send('a.b', 3);
-      expect((await r.deliveries(paused.id)).map((d) => d.status)).toEqual(['pending', 'pending', 'pending']);
-      await r.store.webhooks.update({ ...paused, paused: false, updated_at: Date.now() });
-      for (const id of ids) await statusOf(r, id, paused.id, 'succeeded', 1);
-      expect(hitsTo(srv, '/resumed')).toHaveLength(3);
-    });
-  });
-
   describe('waking, leases and crash safety', () => {
     it('wakes at once after an ingest commit and at a retry’s due time; polling is only the floor', async () => {
       let n = 0;
