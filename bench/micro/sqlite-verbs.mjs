@@ -27,6 +27,15 @@ const PAD = 'x'.repeat(870);
 const dir = mkdtempSync(join(tmpdir(), 'hl-micro-'));
 const store = await openSqliteStore({ path: join(dir, 'hl.db'), synchronous: 'NORMAL' });
 await store.migrate();
+// Experiments: HOOKLANE_MICRO_SQL runs after the migrations, on a second connection (DDL such as
+// `DROP INDEX deliveries_status`), to price one schema change before writing its migration.
+if (process.env.HOOKLANE_MICRO_SQL) {
+  const { default: Database } = await import('better-sqlite3');
+  const side = new Database(join(dir, 'hl.db'));
+  side.exec(process.env.HOOKLANE_MICRO_SQL);
+  side.close();
+}
+const BATCHES = (process.env.HOOKLANE_MICRO_BATCHES ?? '1,8,32,128').split(',').map(Number);
 let now = Date.now();
 await store.tenants.create({ id: 'bench', name: 'b', metadata: {}, created_at: now, updated_at: now });
 await store.webhooks.create({
@@ -121,7 +130,7 @@ async function round(batch) {
 }
 
 try {
-  for (const batch of [1, 8, 32, 128]) await round(batch);
+  for (const batch of BATCHES) await round(batch);
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
