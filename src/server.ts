@@ -70,6 +70,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     sqliteSynchronous: config.sqliteSynchronous,
+    sqliteThread: config.sqliteThread,
     pgPoolSize: config.pgPoolSize,
     ...(opts.pgSchema !== undefined ? { pgSchema: opts.pgSchema } : {}),
   });

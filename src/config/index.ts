@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   /** SQLite only: NORMAL (default, survives process crash) or FULL (also survives power loss) */
   sqliteSynchronous: SqliteSynchronous;
+  /** SQLite only: run the database in its own thread (default), off the API's event loop */
+  sqliteThread: boolean;
   /** PostgreSQL connection pool size per process */
   pgPoolSize: number;
   /** request body limit for the API, bytes */
@@ -161,6 +163,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
       ['NORMAL', 'FULL'] as const,
       'NORMAL',
     ),
+    sqliteThread: boolSetting('HOOKLANE_SQLITE_THREAD', env.HOOKLANE_SQLITE_THREAD, true),
     pgPoolSize: intSetting('HOOKLANE_PG_POOL_SIZE', env.HOOKLANE_PG_POOL_SIZE, 10, 1, 1000),
     bodyLimitBytes: intSetting(
       'HOOKLANE_BODY_LIMIT_BYTES',

@@ -162,7 +162,10 @@ export class EventIngestor {
   private readonly clock: Clock;
   private readonly metrics: Metrics;
   private readonly maxBatch: number;
-  /** a single-writer engine serialises transactions anyway; overlapping flushes only add lock waits */
+  /**
+   * A single-writer engine commits one batch at a time anyway; the second flush lets the next batch
+   * travel to the SQLite thread while the first commits (no lock waits: the thread queues them).
+   */
   private readonly maxConcurrentFlushes: number;
   private queue: Waiting[] = [];
   private flushScheduled = false;
@@ -173,7 +176,7 @@ export class EventIngestor {
     this.clock = deps.clock;
     this.metrics = deps.metrics;
     this.maxBatch = Math.max(1, deps.maxBatch ?? MAX_BATCH);
-    this.maxConcurrentFlushes = deps.store.capabilities.singleWriter ? 1 : 4;
+    this.maxConcurrentFlushes = deps.store.capabilities.singleWriter ? 2 : 4;
     this.schemas = new EventSchemas(deps.store, deps.clock);
   }
 

@@ -4,6 +4,8 @@ import type { Store } from './types.js';
 export interface OpenStoreOptions {
   databaseUrl: string;
   sqliteSynchronous?: Config['sqliteSynchronous'];
+  /** SQLite only: run the connection in a worker thread (sqlite/thread.ts); default false */
+  sqliteThread?: boolean;
   pgPoolSize?: number;
   /** PostgreSQL only: use this schema (created if missing); tests use one per file */
   pgSchema?: string;
@@ -16,11 +18,16 @@ export interface OpenStoreOptions {
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const url = opts.databaseUrl;
   if (url.startsWith('sqlite:')) {
-    const { openSqliteStore } = await import('./sqlite/index.js');
-    return openSqliteStore({
+    const sqlite = {
       path: url.slice('sqlite:'.length),
       synchronous: opts.sqliteSynchronous ?? 'NORMAL',
-    });
+    } as const;
+    if (opts.sqliteThread === true) {
+      const { openSqliteStoreInThread } = await import('./sqlite/thread.js');
+      return openSqliteStoreInThread(sqlite);
+    }
+    const { openSqliteStore } = await import('./sqlite/index.js');
+    return openSqliteStore(sqlite);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresStore } = await import('./postgres/index.js');
