@@ -9,8 +9,11 @@ import type { Database } from './database.js';
  * covering), grouped in the database:
  *
  *   events      (tenant_id, created_at)                       — per webhook: its deliveries
- *   deliveries  (tenant_id, created_at, status) / (tenant_id, webhook_id, created_at, status)
+ *   deliveries  (tenant_id, created_at, status[, webhook_id])
  *   attempts    (tenant_id[, webhook_id], started_at, duration_ms, succeeded, error_class)
+ *
+ * On SQLite (migration 4) one webhook's stats read the tenant's range of the same two indexes,
+ * which carry webhook_id at the end: no index per webhook to update on every delivery.
  *
  * Attempts come back as counts per (bucket, duration_ms, succeeded, error_class): at most the number
  * of distinct millisecond durations per bucket, never one row per attempt. Percentiles are exact
