@@ -26,7 +26,9 @@ export class DedupeClaims {
     private readonly store: Store,
     private readonly clock: Clock,
   ) {
-    this.maxConcurrentFlushes = store.capabilities.singleWriter ? 1 : 4;
+    // a single writer commits one batch at a time; a second in flight crosses to the SQLite thread
+    // while the first commits (the same as the event ingestor)
+    this.maxConcurrentFlushes = store.capabilities.singleWriter ? 2 : 4;
   }
 
   /** resolves with the event id on record for the claim's key: its own, or the original's */
