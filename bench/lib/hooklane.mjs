@@ -47,7 +47,9 @@ export async function startHooklane({ database, role = 'all', env = {}, label = 
   const execArgv =
     runOptions.profileDir === null
       ? []
-      : ['--cpu-prof', `--cpu-prof-dir=${runOptions.profileDir}`, `--cpu-prof-name=${label}-${n}.cpuprofile`];
+      : // one directory per instance; Node names each thread's file CPU.<date>.<pid>.<thread id>.…
+        // (thread 0 is the main thread, the next the SQLite thread)
+        ['--cpu-prof', `--cpu-prof-dir=${join(runOptions.profileDir, `${label}-${n}`)}`];
   const proc = spawnNode(
     label,
     [

@@ -1,33 +1,41 @@
 #!/usr/bin/env node
 /**
- * CPU time per operation of the hooklane process, per thread: the number a saturated 2-core machine
- * turns into throughput, and far less noisy than a rate when other work shares the cores. Runs a
- * real `hooklane serve` (dist/, or HOOKLANE_BENCH_CLI), a closed loop of 64 in flight for a few
- * seconds, and reads /proc/<pid>/task/<tid>/stat before and after. Not part of `npm run bench`.
+ * CPU time per operation of every process of a workload, per thread for hooklane: the number a
+ * saturated 2-core machine turns into throughput, and far less noisy than a rate when other work
+ * shares the cores. A closed loop of 64 in flight runs for a few seconds; /proc/<pid>/task/*\/stat is
+ * read before and after (the load generator is this process). Not part of `npm run bench`.
  *
+ *   node bench/micro/cpu-per-op.mjs limit     # bare undici → bare node:http receiver (like #0)
+ *   node bench/micro/cpu-per-op.mjs bare      # bare Fastify answering 202 (the denominator of #3)
  *   node bench/micro/cpu-per-op.mjs ingest    # POST /events, webhook paused (like #3)
  *   node bench/micro/cpu-per-op.mjs deliver   # POST /events, delivered to a receiver (like #1)
- *   HOOKLANE_SQLITE_THREAD=false node bench/micro/cpu-per-op.mjs ingest
+ *   HOOKLANE_SQLITE_THREAD=false node bench/micro/cpu-per-op.mjs deliver
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { startBareFastify } from '../lib/bare.mjs';
 import { eventRequest } from '../lib/delivery.mjs';
 import { setupTenant, withHooklane } from '../lib/hooklane.mjs';
 import { closedLoop } from '../lib/load.mjs';
+import { limitBody } from '../lib/payload.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
 
-const mode = process.argv[2] ?? 'ingest';
+const MODES = ['limit', 'bare', 'ingest', 'deliver'];
+const mode = process.argv[2] ?? 'deliver';
 const seconds = Number(process.argv[3] ?? 5);
+if (!MODES.includes(mode)) {
+  console.error(`usage: node bench/micro/cpu-per-op.mjs <${MODES.join('|')}> [seconds]`);
+  process.exit(2);
+}
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
+/** CPU µs used so far by each thread of a process */
 function threads(pid) {
   const out = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const name = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
-      out.set(tid, { name, us: (Number(f[11]) + Number(f[12])) * TICK_US });
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) * TICK_US);
     } catch {
       // the thread ended meanwhile
     }
@@ -35,36 +43,89 @@ function threads(pid) {
   return out;
 }
 
-const receiver = mode === 'deliver' ? await startReceiver() : null;
-try {
-  await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
-    const pid = servers[0].pid;
-    await setupTenant(url, [
-      receiver === null
-        ? { url: 'http://127.0.0.1:9/never-called', paused: true }
-        : { url: `${receiver.url}/hook`, max_in_flight: 64 },
-    ]);
-    await closedLoop({ origins: [url], inFlight: 64, durationMs: 1500, request: (i) => eventRequest(i, 'warm') });
-    const before = threads(pid);
-    const load = await closedLoop({
-      origins: [url],
-      inFlight: 64,
-      durationMs: seconds * 1000,
-      request: (i) => eventRequest(i, 'run'),
-    });
-    const after = threads(pid);
-    const rows = [];
-    let total = 0;
-    for (const [tid, a] of after) {
-      const us = a.us - (before.get(tid)?.us ?? 0);
-      total += us;
-      if (us > 0) rows.push({ thread: `${a.name} (${tid})`, us_per_event: +(us / load.ok).toFixed(1) });
-    }
-    rows.sort((x, y) => y.us_per_event - x.us_per_event);
-    console.log(`${mode}: ${load.ok} events accepted, ${Math.round(load.perSec)}/s`);
-    console.table(rows);
-    console.log(`total CPU per event: ${(total / load.ok).toFixed(1)} µs`);
+const limitRequest = (n) => ({
+  path: '/limit',
+  headers: { 'content-type': 'application/json', 'webhook-id': `msg_${n}` },
+  body: limitBody(n),
+});
+
+/** runs the loop and prints CPU µs per operation of each process (hooklane: per thread) */
+async function measure({ origins, request, processes }) {
+  await closedLoop({ origins, inFlight: 64, durationMs: 1500, request: (i) => request(i, 'warm') });
+  const before = processes.map((p) => threads(p.pid));
+  const self0 = process.cpuUsage();
+  const load = await closedLoop({
+    origins,
+    inFlight: 64,
+    durationMs: seconds * 1000,
+    request: (i) => request(i, 'run'),
   });
-} finally {
-  await receiver?.stop();
+  const self = process.cpuUsage(self0);
+  const rows = [{ process: 'load generator', us_per_op: (self.user + self.system) / load.ok }];
+  processes.forEach((p, i) => {
+    const after = threads(p.pid);
+    let tid0 = null;
+    const perThread = [];
+    for (const [tid, us] of after) {
+      tid0 ??= tid; // the first task is the main thread
+      const used = us - (before[i].get(tid) ?? 0);
+      if (used > 0) perThread.push({ tid, used });
+    }
+    const total = perThread.reduce((a, t) => a + t.used, 0);
+    rows.push({ process: p.name, us_per_op: total / load.ok });
+    if (p.threads) {
+      for (const t of perThread.sort((a, b) => b.used - a.used).slice(0, 2)) {
+        rows.push({
+          process: `  ${t.tid === tid0 ? 'main thread' : `thread ${t.tid}`}`,
+          us_per_op: t.used / load.ok,
+        });
+      }
+    }
+  });
+  const sum = rows.filter((r) => !r.process.startsWith('  ')).reduce((a, r) => a + r.us_per_op, 0);
+  console.log(`${mode}: ${load.ok} operations, ${Math.round(load.perSec)}/s`);
+  console.table(rows.map((r) => ({ ...r, us_per_op: +r.us_per_op.toFixed(1) })));
+  console.log(
+    `all processes: ${sum.toFixed(1)} µs of CPU per operation → at most ${Math.round(2e6 / sum)}/s on 2 cores`,
+  );
+}
+
+if (mode === 'limit') {
+  const receiver = await startReceiver();
+  try {
+    await measure({
+      origins: [receiver.url],
+      request: limitRequest,
+      processes: [{ name: 'receiver', pid: receiver.pid }],
+    });
+  } finally {
+    await receiver.stop();
+  }
+} else if (mode === 'bare') {
+  const bare = await startBareFastify();
+  try {
+    await measure({
+      origins: [bare.url],
+      request: eventRequest,
+      processes: [{ name: 'bare Fastify', pid: bare.pid }],
+    });
+  } finally {
+    await bare.stop();
+  }
+} else {
+  const receiver = mode === 'deliver' ? await startReceiver() : null;
+  try {
+    await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
+      await setupTenant(url, [
+        receiver === null
+          ? { url: 'http://127.0.0.1:9/never-called', paused: true }
+          : { url: `${receiver.url}/hook`, max_in_flight: 64 },
+      ]);
+      const processes = [{ name: 'hooklane', pid: servers[0].pid, threads: true }];
+      if (receiver !== null) processes.push({ name: 'receiver', pid: receiver.pid });
+      await measure({ origins: [url], request: eventRequest, processes });
+    });
+  } finally {
+    await receiver?.stop();
+  }
 }

@@ -148,7 +148,12 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
     }
   });
   worker.on('error', (err) => fail(new Error(`the SQLite thread failed: ${err.message}`, { cause: err })));
-  worker.on('exit', (code) => fail(new Error(`the SQLite thread exited (code ${code})`)));
+  const exited = new Promise<void>((resolve) => {
+    worker.once('exit', (code) => {
+      fail(new Error(`the SQLite thread exited (code ${code})`));
+      resolve();
+    });
+  });
 
   const call = (ns: string | null, method: string, args: unknown[]): Promise<unknown> => {
     if (dead !== null) return Promise.reject(dead);
@@ -219,6 +224,10 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
         if (dead !== null) return;
         try {
           await call(null, 'close', []);
+          // the thread ends by itself once its connection is closed (and writes its CPU profile
+          // under --cpu-prof); one that does not within a second is stopped
+          fail(new Error('the store is closed'));
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
         } finally {
           fail(new Error('the store is closed'));
           await worker.terminate();
