@@ -20,16 +20,13 @@ export class DedupeClaims {
   private queue: Waiting[] = [];
   private scheduled = false;
   private flushing = 0;
-  private readonly maxConcurrentFlushes: number;
+  /** as the event ingestor's: on SQLite the next batches wait in the database thread, ready */
+  private readonly maxConcurrentFlushes = 4;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-  ) {
-    // a single writer commits one batch at a time; a second in flight crosses to the SQLite thread
-    // while the first commits (the same as the event ingestor)
-    this.maxConcurrentFlushes = store.capabilities.singleWriter ? 2 : 4;
-  }
+  ) {}
 
   /** resolves with the event id on record for the claim's key: its own, or the original's */
   claim(claim: DedupeClaim): Promise<string> {
