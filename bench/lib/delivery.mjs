@@ -4,6 +4,7 @@
  * flight, then wait until the receiver has every accepted message. Throughput is distinct arrivals
  * divided by (last arrival − first post): end to end, ingest and delivery overlapping.
  */
+import { cpuMeter } from './cpu.mjs';
 import { closedLoop } from './load.mjs';
 import { EVENTS_PATH, EVENT_HEADERS } from './hooklane.mjs';
 import { eventBody } from './payload.mjs';
@@ -21,7 +22,10 @@ export function deliveryTiming(quick) {
   };
 }
 
-/** `path`: count only arrivals on this receiver path (other webhooks may share the receiver) */
+/**
+ * `path`: count only arrivals on this receiver path (other webhooks may share the receiver).
+ * `cpuOf`: {label: pid} of the processes besides the receiver whose CPU per delivery is reported.
+ */
 export async function measureDelivery({
   origins,
   receiver,
@@ -29,6 +33,7 @@ export async function measureDelivery({
   request = eventRequest,
   inFlight = 64,
   path,
+  cpuOf = {},
 }) {
   const { durationMs, warmup, drainTimeoutMs } = deliveryTiming(quick);
   const warm = await closedLoop({ origins, inFlight, count: warmup, request: (i) => request(-1 - i) });
@@ -41,6 +46,7 @@ export async function measureDelivery({
   });
   await receiver.reset();
 
+  const meter = cpuMeter({ ...cpuOf, receiver: receiver.pid });
   const load = await closedLoop({ origins, inFlight, durationMs, request });
   if (load.ok === 0)
     throw new Error(`nothing accepted (${JSON.stringify(load.statuses)}, ${load.firstError})`);
@@ -48,8 +54,11 @@ export async function measureDelivery({
     timeoutMs: drainTimeoutMs,
     what: `${load.ok} deliveries`,
   });
+  // up to the last arrival: ingest and delivery of everything accepted
+  const cpu = meter.perOp(s.unique);
   return {
     perSec: s.unique / ((s.lastAt - load.startedAt) / 1000),
+    cpu,
     accepted: load.ok,
     acceptedPerSec: load.perSec,
     rejected: load.sent - load.ok,

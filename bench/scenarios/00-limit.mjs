@@ -3,6 +3,7 @@
  * posts 1 KiB JSON to the bare node:http receiver, 64 in flight, measured exactly like hooklane's
  * delivery scenarios (lib/delivery.mjs). It is the denominator of #1, #2 and #5.
  */
+import { describeCpu } from '../lib/cpu.mjs';
 import { measureDelivery } from '../lib/delivery.mjs';
 import { limitBody } from '../lib/payload.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
@@ -29,7 +30,14 @@ export async function run({ quick }) {
   try {
     const m = await measureDelivery({ origins: [receiver.url], receiver, quick, request: limitRequest });
     return {
-      rows: [{ metric: 'messages/s, 64 in flight', value: m.perSec, unit: '/s' }],
+      rows: [
+        {
+          metric: 'messages/s, 64 in flight',
+          value: m.perSec,
+          unit: '/s',
+          note: describeCpu(m.cpu, 'message'),
+        },
+      ],
       details: m,
     };
   } finally {

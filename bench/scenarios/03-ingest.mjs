@@ -6,6 +6,7 @@
  */
 import { measureAccepted } from '../lib/accepted.mjs';
 import { startBareFastify } from '../lib/bare.mjs';
+import { describeCpu } from '../lib/cpu.mjs';
 import { eventRequest } from '../lib/delivery.mjs';
 import { hooklaneUnavailable, setupTenant, withHooklane } from '../lib/hooklane.mjs';
 import { notAvailable } from '../lib/report.mjs';
@@ -22,14 +23,24 @@ export async function run({ quick }) {
   const bare = await startBareFastify();
   let bareResult;
   try {
-    bareResult = await measureAccepted({ origins: [bare.url], request: eventRequest, quick });
+    bareResult = await measureAccepted({
+      origins: [bare.url],
+      request: eventRequest,
+      quick,
+      cpuOf: { 'bare Fastify': bare.pid },
+    });
   } finally {
     await bare.stop();
   }
-  const hooklane = await withHooklane({ engine: 'sqlite' }, async ({ url }) => {
+  const hooklane = await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
     // The URL is never called: the webhook is paused, so its deliveries are only stored.
     await setupTenant(url, [{ url: 'http://127.0.0.1:9/never-called', paused: true }]);
-    return measureAccepted({ origins: [url], request: eventRequest, quick });
+    return measureAccepted({
+      origins: [url],
+      request: eventRequest,
+      quick,
+      cpuOf: { hooklane: servers[0].pid },
+    });
   });
   if (hooklane.ok !== hooklane.sent) {
     throw new Error(
@@ -44,6 +55,7 @@ export async function run({ quick }) {
         unit: '/s',
         denominator: { label: 'bare Fastify', value: bareResult.perSec },
         target: { ratio: 0.6 },
+        note: `${describeCpu(hooklane.cpu, 'event')}; ${describeCpu(bareResult.cpu, 'request')}`,
       },
     ],
     details: { hooklane, bare_fastify: bareResult },

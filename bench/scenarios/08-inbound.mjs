@@ -9,6 +9,7 @@
  */
 import { measureAccepted } from '../lib/accepted.mjs';
 import { startBareFastify } from '../lib/bare.mjs';
+import { describeCpu } from '../lib/cpu.mjs';
 import { TENANT, api, hooklaneUnavailable, setupTenant, withHooklane } from '../lib/hooklane.mjs';
 import { openLoop } from '../lib/load.mjs';
 import { eventBody, newSecret, signerFor } from '../lib/payload.mjs';
@@ -41,8 +42,8 @@ function signedRequests(path, secret) {
   };
 }
 
-async function measure(origin, request, quick) {
-  const saturated = await measureAccepted({ origins: [origin], request, quick });
+async function measure(origin, request, quick, cpuOf) {
+  const saturated = await measureAccepted({ origins: [origin], request, quick, cpuOf });
   const latencies = [];
   const fixed = await openLoop({
     origins: [origin],
@@ -85,11 +86,13 @@ export async function run({ quick }) {
   const unavailable = hooklaneUnavailable();
   if (unavailable) return notAvailable(METRICS, unavailable);
   const secret = newSecret();
-  const hooklane = await withHooklane({ engine: 'sqlite' }, async ({ url }) => {
+  const hooklane = await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
     await setupTenant(url, []);
     const source = await createSource(url, secret);
     if (source === null) return null;
-    return measure(url, signedRequests(new URL(source.url).pathname, secret), quick);
+    return measure(url, signedRequests(new URL(source.url).pathname, secret), quick, {
+      hooklane: servers[0].pid,
+    });
   });
   if (hooklane === null)
     return notAvailable(METRICS, 'this hooklane has no sources API (POST /v1/tenants/{t}/sources → 404)');
@@ -99,7 +102,9 @@ export async function run({ quick }) {
   const bare = await startBareFastify();
   let bareResult;
   try {
-    bareResult = await measure(bare.url, signedRequests('/in/bench-token', secret), quick);
+    bareResult = await measure(bare.url, signedRequests('/in/bench-token', secret), quick, {
+      'bare Fastify': bare.pid,
+    });
   } finally {
     await bare.stop();
   }
@@ -111,6 +116,7 @@ export async function run({ quick }) {
         unit: '/s',
         denominator: { label: 'bare Fastify', value: bareResult.perSec },
         target: { ratio: 0.5 },
+        note: `${describeCpu(hooklane.saturated.cpu, 'request')}; ${describeCpu(bareResult.saturated.cpu, 'request')}`,
       },
       {
         metric: METRICS[1],

@@ -1,0 +1,51 @@
+/**
+ * CPU time per operation of the processes of a scenario (all their threads, user + system, from
+ * /proc), and of this harness process (the load generator). On 2 shared cores a rate moves with the
+ * neighbours; CPU per operation moves far less, and it shows where a scenario's budget goes: at
+ * most 2,000,000 / (sum of µs per operation) operations per second fit on the machine.
+ */
+import { readFileSync } from 'node:fs';
+
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+/** CPU µs used so far by a process, all threads; null if it is gone or /proc is not there */
+function processCpuUs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_US;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts measuring `processes` ({label: pid}) and this process (as 'load generator').
+ * `perOp(n)` returns {label: µs per operation} for n operations since the start.
+ */
+export function cpuMeter(processes = {}) {
+  const start = Object.fromEntries(
+    Object.entries(processes).map(([label, pid]) => [label, processCpuUs(pid)]),
+  );
+  const self = process.cpuUsage();
+  return {
+    perOp(n) {
+      const used = process.cpuUsage(self);
+      const out = { 'load generator': (used.user + used.system) / n };
+      for (const [label, pid] of Object.entries(processes)) {
+        const now = processCpuUs(pid);
+        if (now !== null && start[label] !== null) out[label] = (now - start[label]) / n;
+      }
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+    },
+  };
+}
+
+/** "load generator 24 + receiver 21 = 45 µs CPU per op (at most 44,000/s on 2 cores)" */
+export function describeCpu(cpu, op = 'op') {
+  if (!cpu) return null;
+  const parts = Object.entries(cpu).map(([k, v]) => `${k} ${v}`);
+  const sum = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const bound = Math.round(2e6 / sum / 100) * 100;
+  return `CPU µs per ${op}: ${parts.join(' + ')} = ${Math.round(sum)} (at most ${bound.toLocaleString('en-US')}/s on 2 cores)`;
+}
