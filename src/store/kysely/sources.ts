@@ -160,7 +160,7 @@ function withoutNul(text: string | null): string | null {
   return text === null || !text.includes('\0') ? text : text.replace(/\0/g, '\uFFFD');
 }
 
-function sourceRequestRow(q: SourceRequest): SourceRequestsTable {
+export function sourceRequestRow(q: SourceRequest): SourceRequestsTable {
   return { ...q, headers: JSON.stringify(q.headers), body_excerpt: withoutNul(q.body_excerpt) };
 }
 

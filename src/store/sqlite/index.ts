@@ -6,6 +6,7 @@
  * - ingest.ts       the transactional outbox (event + deliveries, one transaction per batch)
  * - claim.ts        the claim walk over the two partial due indexes
  * - queue.ts        complete, release, nextDueAt, depth, and the cascading deletes
+ * - sources.ts      the inbound gateway's per-request writes (dedupe claims, request log)
  * - wake.ts         the in-process wake after commits
  * - ../kysely       the ordinary CRUD, shared with the PostgreSQL engine, over the same connection
  *
@@ -22,6 +23,7 @@ import { openConnection } from './connection.js';
 import { createIngest } from './ingest.js';
 import { runMigrations } from './migrate.js';
 import { createQueueWrites } from './queue.js';
+import { createSourceWrites } from './sources.js';
 import { Wake } from './wake.js';
 
 export interface SqliteStoreOptions {
@@ -47,10 +49,16 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     ingest: ReturnType<typeof createIngest>;
     claim: ReturnType<typeof createClaim>;
     queue: ReturnType<typeof createQueueWrites>;
+    sources: ReturnType<typeof createSourceWrites>;
   } | null = null;
   const prepared = () => {
     if (hot === null) {
-      hot = { ingest: createIngest(conn), claim: createClaim(conn), queue: createQueueWrites(conn) };
+      hot = {
+        ingest: createIngest(conn),
+        claim: createClaim(conn),
+        queue: createQueueWrites(conn),
+        sources: createSourceWrites(conn),
+      };
     }
     return hot;
   };
@@ -75,7 +83,11 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       ...shared.webhooks,
       delete: async (tenantId, id, now) => ready().queue.deleteWebhook(tenantId, id, now),
     },
-    sources: createSourceRepo(db),
+    sources: {
+      ...createSourceRepo(db),
+      claimDedupeKeys: async (claims, now) => ready().sources.claimDedupeKeys(claims, now),
+      logRequests: async (requests) => ready().sources.logRequests(requests),
+    },
     events: {
       ...shared.events,
       ingest: async (inputs, now) => {
