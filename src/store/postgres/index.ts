@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL engine: many stateless hooklane processes on one database, no broker.
  *
- * - pool.ts         one pg Pool per store, sized by config; BIGINT as number; search_path = schema
+ * - pool.ts         two pg Pools per store: the main one (api, ingest, CRUD), sized by config, and
+ *                   the queue pool (claim, complete, release, nextDueAt, wakes), whose commits do
+ *                   not wait for the WAL flush; BIGINT as number; search_path = schema
  * - migrations/     the schema, applied under an advisory lock; a newer schema is refused
  * - sql/            the hot queue SQL, one file per verb (claim, complete, release, ingest, …)
  * - wake.ts         LISTEN/NOTIFY across processes; polling stays the correctness floor
@@ -28,7 +30,10 @@ import { Wake, wakeChannel } from './wake.js';
 export interface PostgresStoreOptions {
   /** postgres://user:pass@host:port/db */
   url: string;
-  /** connections per process (HOOKLANE_PG_POOL_SIZE); the LISTEN connection comes on top */
+  /**
+   * connections per process (HOOKLANE_PG_POOL_SIZE); the queue pool's QUEUE_POOL_SIZE and the LISTEN
+   * connection come on top
+   */
   poolSize: number;
   /** use this schema (created if missing) instead of the default search_path; also `?schema=` in url */
   schema?: string | undefined;
@@ -40,6 +45,12 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
   singleWriter: false,
 });
 
+/**
+ * The dispatcher has at most one claim (or nextDueAt, or release: its loop is serial) and one
+ * completion batch in flight, so two connections serve the queue verbs of a process.
+ */
+export const QUEUE_POOL_SIZE = 2;
+
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const opts = withSchemaFromUrl(options);
   const pool = createPool(opts);
@@ -49,6 +60,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end();
     throw e;
   }
+  // Claims, completions and releases commit without waiting for the WAL flush: a PostgreSQL crash
+  // may lose the last few of them, and lease expiry re-sends those deliveries (at-least-once holds).
+  // Measured in docs/durability.md. Ingest (a 202) stays on the main pool, synchronous.
+  const queuePool = createPool({
+    ...opts,
+    poolSize: QUEUE_POOL_SIZE,
+    applicationName: 'hooklane-queue',
+    asyncCommit: true,
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const wake = new Wake(
     clientConfig({ ...opts, applicationName: 'hooklane-listen' }),
@@ -60,7 +80,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // retry and recover committed work that is due now: wake this process at once, then the others
     wake: async () => {
       wake.fire();
-      await pool.query({
+      await queuePool.query({
         name: 'hooklane_notify',
         text: 'SELECT pg_notify($1, $2)',
         values: [notify.channel, notify.payload],
@@ -80,19 +100,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     events: { ...shared.events, ingest: (inputs, now) => ingest(pool, inputs, now, notify) },
     deliveries: shared.deliveries,
     queue: {
-      claim: (claimOpts) => claim(pool, claimOpts),
-      complete: (workerId, completions, now) => complete(pool, workerId, completions, now),
+      claim: (claimOpts) => claim(queuePool, claimOpts),
+      complete: (workerId, completions, now) => complete(queuePool, workerId, completions, now),
       release: async (workerId, deliveries, now) => {
-        if ((await release(pool, workerId, deliveries, now, notify)) > 0) wake.fire();
+        if ((await release(queuePool, workerId, deliveries, now, notify)) > 0) wake.fire();
       },
-      nextDueAt: () => nextDueAt(pool),
+      nextDueAt: () => nextDueAt(queuePool),
       depth: (now) => depth(pool, now),
       subscribe: (listener) => wake.subscribe(listener),
     },
     stats: createStatsRepo(db, () => ({
-      size: pool.totalCount,
-      idle: pool.idleCount,
-      waiting: pool.waitingCount,
+      size: pool.totalCount + queuePool.totalCount,
+      idle: pool.idleCount + queuePool.idleCount,
+      waiting: pool.waitingCount + queuePool.waitingCount,
     })),
     migrate: () => runMigrations(pool),
     ping: async () => {
@@ -101,7 +121,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     close: () => {
       closed ??= (async () => {
         await wake.close();
-        await pool.end();
+        await Promise.all([pool.end(), queuePool.end()]);
       })();
       return closed;
     },

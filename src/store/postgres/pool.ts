@@ -13,8 +13,15 @@ export interface PgPoolOptions {
   url: string;
   poolSize: number;
   schema?: string | undefined;
-  /** shown in pg_stat_activity, to tell pool, LISTEN and migration connections apart */
+  /** shown in pg_stat_activity, to tell pool, queue, LISTEN and migration connections apart */
   applicationName?: string;
+  /**
+   * Commit without waiting for the WAL flush (`synchronous_commit = off`, set at connect time, so
+   * no statement pays a round trip for it). Only for the queue pool: its claims, completions and
+   * releases are re-done by lease expiry if a PostgreSQL crash loses them (docs/durability.md). A
+   * 202 (ingest) never commits on such a connection.
+   */
+  asyncCommit?: boolean;
 }
 
 const INT8_OID = 20;
@@ -56,11 +63,14 @@ export function withSchemaFromUrl<T extends { url: string; schema?: string | und
 
 /** Connection settings shared by the pool and the dedicated LISTEN client. */
 export function clientConfig(opts: PgPoolOptions): pg.ClientConfig {
+  const settings: string[] = [];
+  if (opts.schema !== undefined) settings.push(`-c search_path=${validateSchemaName(opts.schema)}`);
+  if (opts.asyncCommit === true) settings.push('-c synchronous_commit=off');
   return {
     connectionString: opts.url,
     types: typeTable(),
     application_name: opts.applicationName ?? 'hooklane',
-    ...(opts.schema === undefined ? {} : { options: `-c search_path=${validateSchemaName(opts.schema)}` }),
+    ...(settings.length === 0 ? {} : { options: settings.join(' ') }),
   };
 }
 
