@@ -14,7 +14,7 @@ import type { Database } from '../../src/store/kysely/database.js';
 import { createSharedRepos } from '../../src/store/kysely/index.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { createPool } from '../../src/store/postgres/pool.js';
-import { claimStatement } from '../../src/store/postgres/sql/claim.js';
+import { CLAIM_SQL, claimParams } from '../../src/store/postgres/sql/claim.js';
 import { DEPTH_SQL } from '../../src/store/postgres/sql/depth.js';
 import { NEXT_DUE_AT_SQL } from '../../src/store/postgres/sql/next-due-at.js';
 import { WEBHOOK_DELETE_SQL } from '../../src/store/postgres/sql/webhook-delete.js';
@@ -126,64 +126,18 @@ describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL plans with 1,000,000 deli
     });
   });
 
-  const CLAIMS = [
-    { limit: 200, perWebhookLimit: 50, excludeWebhookIds: [] },
-    { limit: 200, perWebhookLimit: 200, excludeWebhookIds: ['wh_0_0', 'wh_1_1'] },
-    { limit: 1, perWebhookLimit: 1, excludeWebhookIds: [] },
-    { limit: 37, perWebhookLimit: 64, excludeWebhookIds: [] },
-  ];
-
   it('the claim reads the claim index in due order, never scanning deliveries', async () => {
-    for (const opts of CLAIMS) {
-      const { text, values } = claimStatement({
-        workerId: 'worker-2',
-        now: NOW,
-        leaseMarginMs: 5_000,
-        ...opts,
-      });
-      const plan = await explain(text, values);
+    for (const opts of [
+      { limit: 200, perWebhookLimit: 50, excludeWebhookIds: [] },
+      { limit: 200, perWebhookLimit: 200, excludeWebhookIds: ['wh_0_0', 'wh_1_1'] },
+      { limit: 1, perWebhookLimit: 1, excludeWebhookIds: [] },
+    ]) {
+      const plan = await explain(
+        CLAIM_SQL,
+        claimParams({ workerId: 'worker-2', now: NOW, leaseMarginMs: 5_000, ...opts }),
+      );
       expectNoBigSeqScan(plan, `claim ${JSON.stringify(opts)}`);
       expect(indexesOf(plan)).toContain('deliveries_claim');
-    }
-  });
-
-  it('the claim generic plan, which the queue pool runs, reads the claim index and joins by primary key', async () => {
-    // the queue pool's connections run prepared statements with plan_cache_mode = force_generic_plan
-    const client = await pool.connect();
-    try {
-      await client.query('SET plan_cache_mode = force_generic_plan');
-      for (const opts of CLAIMS) {
-        const { name, text, values } = claimStatement({
-          workerId: 'worker-2',
-          now: NOW,
-          leaseMarginMs: 5_000,
-          ...opts,
-        });
-        await client.query(`PREPARE ${name} AS ${text}`);
-        // EXECUTE takes expressions, not bind parameters: the values go in as literals
-        const literal = (v: unknown): string =>
-          Array.isArray(v)
-            ? `ARRAY[${v.map(literal).join(', ')}]::text[]`
-            : typeof v === 'number'
-              ? String(v)
-              : client.escapeLiteral(String(v));
-        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
-          `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${values.map(literal).join(', ')})`,
-        );
-        await client.query(`DEALLOCATE ${name}`);
-        const plan = nodes(rows[0]!['QUERY PLAN'][0]!.Plan);
-        const what = `generic claim ${JSON.stringify(opts)}`;
-        expectNoBigSeqScan(plan, what);
-        expect(indexesOf(plan), what).toContain('deliveries_claim');
-        // a hash join here hashes the whole claim index (133 ms instead of 9 on this table)
-        expect(
-          plan.map((n) => n['Node Type']),
-          what,
-        ).not.toContain('Hash Join');
-      }
-    } finally {
-      await client.query('RESET plan_cache_mode');
-      client.release();
     }
   });
 

@@ -68,8 +68,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     poolSize: QUEUE_POOL_SIZE,
     applicationName: 'hooklane-queue',
     asyncCommit: true,
-    // the claim is prepared and planned once per connection and window size (sql/claim.ts)
-    genericPlans: true,
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const wake = new Wake(

@@ -22,12 +22,6 @@ export interface PgPoolOptions {
    * 202 (ingest) never commits on such a connection.
    */
   asyncCommit?: boolean;
-  /**
-   * Run prepared statements with their generic plan, never re-planning them
-   * (`plan_cache_mode = force_generic_plan`). Only for the queue pool, whose statements are written
-   * so that their generic plans are the good ones (sql/claim.ts).
-   */
-  genericPlans?: boolean;
 }
 
 const INT8_OID = 20;
@@ -72,7 +66,6 @@ export function clientConfig(opts: PgPoolOptions): pg.ClientConfig {
   const settings: string[] = [];
   if (opts.schema !== undefined) settings.push(`-c search_path=${validateSchemaName(opts.schema)}`);
   if (opts.asyncCommit === true) settings.push('-c synchronous_commit=off');
-  if (opts.genericPlans === true) settings.push('-c plan_cache_mode=force_generic_plan');
   return {
     connectionString: opts.url,
     types: typeTable(),
