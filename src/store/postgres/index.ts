@@ -7,6 +7,7 @@
  * - migrations/     the schema, applied under an advisory lock; a newer schema is refused
  * - sql/            the hot queue SQL, one file per verb (claim, complete, release, ingest, …)
  * - wake.ts         LISTEN/NOTIFY across processes; polling stays the correctness floor
+ * - analyze.ts      statistics for young tables, before autovacuum's first round
  * - ../kysely       the ordinary CRUD, shared with the SQLite engine, over the same pool
  */
 import { Kysely, PostgresDialect } from 'kysely';
@@ -25,6 +26,7 @@ import { nextDueAt } from './sql/next-due-at.js';
 import { release } from './sql/release.js';
 import { deleteTenant } from './sql/tenant-delete.js';
 import { deleteWebhook } from './sql/webhook-delete.js';
+import { YoungTableAnalyzer } from './analyze.js';
 import { Wake, wakeChannel } from './wake.js';
 
 export interface PostgresStoreOptions {
@@ -74,6 +76,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     clientConfig({ ...opts, applicationName: 'hooklane-listen' }),
     wakeChannel(opts.schema),
   );
+  const analyzer = new YoungTableAnalyzer(pool);
   const notify = { channel: wake.channel, payload: wake.instanceId, fire: () => wake.fire() };
 
   const shared = createSharedRepos(db, {
@@ -97,7 +100,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     eventTypes: shared.eventTypes,
     webhooks: { ...shared.webhooks, delete: (tenantId, id, now) => deleteWebhook(pool, tenantId, id, now) },
     sources: createSourceRepo(db),
-    events: { ...shared.events, ingest: (inputs, now) => ingest(pool, inputs, now, notify) },
+    events: {
+      ...shared.events,
+      ingest: async (inputs, now) => {
+        const results = await ingest(pool, inputs, now, notify);
+        analyzer.count(results.reduce((n, r) => n + r.deliveries, 0));
+        return results;
+      },
+    },
     deliveries: shared.deliveries,
     queue: {
       claim: (claimOpts) => claim(queuePool, claimOpts),
@@ -121,6 +131,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     close: () => {
       closed ??= (async () => {
         await wake.close();
+        await analyzer.idle();
         await Promise.all([pool.end(), queuePool.end()]);
       })();
       return closed;
