@@ -147,7 +147,13 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
       fail(deserializeError(msg.error));
     }
   });
-  worker.on('error', (err) => fail(new Error(`the SQLite thread failed: ${err.message}`, { cause: err })));
+  worker.on('error', (err: unknown) =>
+    fail(
+      new Error(`the SQLite thread failed: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      }),
+    ),
+  );
   const exited = new Promise<void>((resolve) => {
     worker.once('exit', (code) => {
       fail(new Error(`the SQLite thread exited (code ${code})`));
