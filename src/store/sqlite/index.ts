@@ -17,13 +17,14 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { createSharedRepos, type Database } from '../kysely/index.js';
 import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
-import type { Store, StoreCapabilities } from '../types.js';
+import type { Store } from '../types.js';
 import { createClaim } from './claim.js';
 import { openConnection } from './connection.js';
 import { createIngest } from './ingest.js';
 import { runMigrations } from './migrate.js';
 import { createQueueWrites } from './queue.js';
 import { createSourceWrites } from './sources.js';
+import { SQLITE_CAPABILITIES, sqlitePoolStatus } from './capabilities.js';
 import { Wake } from './wake.js';
 
 export interface SqliteStoreOptions {
@@ -31,12 +32,6 @@ export interface SqliteStoreOptions {
   path: string;
   synchronous: 'NORMAL' | 'FULL';
 }
-
-const CAPABILITIES: StoreCapabilities = Object.freeze({
-  supportsSkipLocked: false,
-  supportsListen: false,
-  singleWriter: true,
-});
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   const conn = openConnection(opts.path, opts.synchronous);
@@ -75,7 +70,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   let closed: Promise<void> | null = null;
   return {
     engine: 'sqlite',
-    capabilities: CAPABILITIES,
+    capabilities: SQLITE_CAPABILITIES,
     tenants: { ...shared.tenants, delete: async (id) => ready().queue.deleteTenant(id) },
     apiKeys: shared.apiKeys,
     eventTypes: shared.eventTypes,
@@ -107,8 +102,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
       depth: async (now) => ready().queue.depth(now),
       subscribe: (listener) => wake.subscribe(listener),
     },
-    // one connection, never waited for
-    stats: createStatsRepo(db, () => ({ size: 1, idle: 1, waiting: 0 })),
+    stats: createStatsRepo(db, sqlitePoolStatus),
     migrate: async () => {
       const result = runMigrations(conn);
       hot = null;

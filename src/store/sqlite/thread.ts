@@ -27,11 +27,11 @@ import type {
   SourceRepo,
   StatsRepo,
   Store,
-  StoreCapabilities,
   TenantRepo,
   WebhookRepo,
 } from '../types.js';
 import type { SqliteStoreOptions } from './index.js';
+import { SQLITE_CAPABILITIES, sqlitePoolStatus } from './capabilities.js';
 import { Wake } from './wake.js';
 import {
   deserializeError,
@@ -40,12 +40,6 @@ import {
   type ReplyMessage,
   type SlimIngestResult,
 } from './thread-protocol.js';
-
-const CAPABILITIES: StoreCapabilities = Object.freeze({
-  supportsSkipLocked: false,
-  supportsListen: false,
-  singleWriter: true,
-});
 
 /** every method of a repo, so the compiler notices one added to the interface and not here */
 type Methods<T> = Record<keyof T, true>;
@@ -193,7 +187,7 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
   let closed: Promise<void> | null = null;
   return {
     engine: 'sqlite',
-    capabilities: CAPABILITIES,
+    capabilities: SQLITE_CAPABILITIES,
     tenants: remote<TenantRepo>('tenants', TENANTS),
     apiKeys: remote<ApiKeyRepo>('apiKeys', API_KEYS),
     eventTypes: remote<EventTypeRepo>('eventTypes', EVENT_TYPES),
@@ -220,8 +214,7 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
     },
     stats: {
       ...remote<Omit<StatsRepo, 'pool'>>('stats', STATS),
-      // one connection, never waited for
-      pool: () => ({ size: 1, idle: 1, waiting: 0 }),
+      pool: sqlitePoolStatus,
     },
     migrate: () => call(null, 'migrate', []) as ReturnType<Store['migrate']>,
     ping: () => call(null, 'ping', []) as Promise<void>,
@@ -230,12 +223,11 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
         if (dead !== null) return;
         try {
           await call(null, 'close', []);
-          // the thread ends by itself once its connection is closed (and writes its CPU profile
-          // under --cpu-prof); one that does not within a second is stopped
-          fail(new Error('the store is closed'));
-          await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
         } finally {
           fail(new Error('the store is closed'));
+          // the thread ends by itself once its connection is closed (and writes its CPU profile
+          // under --cpu-prof); one that does not within a second is stopped
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
           await worker.terminate();
         }
       })();
