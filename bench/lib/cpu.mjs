@@ -8,16 +8,21 @@ import { readFileSync } from 'node:fs';
 
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
-/** CPU µs used so far by a process, all threads; null if it is gone or /proc is not there */
-function processCpuUs(pid) {
+/**
+ * CPU µs (user + system) from a /proc stat file: /proc/<pid>/stat for a whole process, all threads,
+ * /proc/<pid>/task/<tid>/stat for one thread; null if it is gone or /proc is not there
+ */
+export function statCpuUs(path) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * TICK_US;
   } catch {
     return null;
   }
 }
+
+const processCpuUs = (pid) => statCpuUs(`/proc/${pid}/stat`);
 
 /**
  * Starts measuring `processes` ({label: pid}) and this process (as 'load generator').

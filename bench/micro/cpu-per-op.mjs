@@ -11,8 +11,9 @@
  *   node bench/micro/cpu-per-op.mjs deliver   # POST /events, delivered to a receiver (like #1)
  *   HOOKLANE_SQLITE_THREAD=false node bench/micro/cpu-per-op.mjs deliver
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { startBareFastify } from '../lib/bare.mjs';
+import { statCpuUs } from '../lib/cpu.mjs';
 import { eventRequest } from '../lib/delivery.mjs';
 import { setupTenant, withHooklane } from '../lib/hooklane.mjs';
 import { closedLoop } from '../lib/load.mjs';
@@ -26,19 +27,12 @@ if (!MODES.includes(mode)) {
   console.error(`usage: node bench/micro/cpu-per-op.mjs <${MODES.join('|')}> [seconds]`);
   process.exit(2);
 }
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
-
 /** CPU µs used so far by each thread of a process */
 function threads(pid) {
   const out = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, (Number(f[11]) + Number(f[12])) * TICK_US);
-    } catch {
-      // the thread ended meanwhile
-    }
+    const us = statCpuUs(`/proc/${pid}/task/${tid}/stat`); // null: the thread ended meanwhile
+    if (us !== null) out.set(tid, us);
   }
   return out;
 }
