@@ -407,7 +407,7 @@ export class Dispatcher {
     const now = this.opts.clock.now();
     this.inFlight--;
     this.opts.metrics.inFlight.set(this.inFlight);
-    this.limits.finish(webhook.id, now);
+    this.limits.finish(webhook.id, now, attempt.duration_ms);
     if (this.abandoned) {
       this.held--;
       return;
