@@ -92,6 +92,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let app: Awaited<ReturnType<typeof buildApi>> | null = null;
   let url: string | null = null;
   let dispatcher: Dispatcher | null = null;
+  let ingestor: EventIngestor | null = null;
   // `hooklane listen`: streams are served by the API and fed by the dispatcher of the same process.
   const listeners = new ListenerHub({ store, clock, logger, graceMs: config.listenerGraceMs });
   const http = new HttpTransport({ allowPrivateNetworks: config.allowPrivateNetworks });
@@ -106,7 +107,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
             `Set HOOKLANE_ADMIN_KEY to choose your own.\n\n`,
         );
       }
-      const ingestor = new EventIngestor({ store, clock, metrics });
+      ingestor = new EventIngestor({ store, clock, metrics });
       app = await buildApi({
         store,
         config,
@@ -138,6 +139,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         transportFor: listenerAwareTransport(listeners, http),
       });
       dispatcher.start();
+      // new deliveries of this process's ingests go straight to its dispatcher when it has room
+      ingestor?.setHandoff(dispatcher);
       listeners.startSweep();
     }
   } catch (e) {

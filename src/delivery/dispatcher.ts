@@ -18,7 +18,8 @@ import type { Webhook } from '../domain/types.js';
 import { firstIdAt, newId } from '../domain/ids.js';
 import { classifyOutcome } from '../domain/outcome.js';
 import type { Metrics } from '../metrics/index.js';
-import type { ClaimedDelivery, Completion, Store } from '../store/types.js';
+import type { DeliveryHandoff } from '../ingest/events.js';
+import type { ClaimedDelivery, Completion, IngestLease, Store } from '../store/types.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import type { LookupFn } from './egress.js';
 import { WebhookLimits } from './limits.js';
@@ -58,7 +59,7 @@ const DEAD_CHECK_INTERVAL_MS = 60_000;
 const FAIRNESS_RECHECK_MS = 50;
 const FAIRNESS_RECHECK_MAX_MS = 1000;
 
-export class Dispatcher {
+export class Dispatcher implements DeliveryHandoff {
   private readonly log: Logger;
   private readonly limits = new WebhookLimits();
   private readonly batcher: CompletionBatcher;
@@ -85,8 +86,11 @@ export class Dispatcher {
   /** webhooks that took a full share of the last claim open to every webhook */
   private lastHogs: string[] = [];
 
-  /** deliveries leased by this process and not yet written back */
+  /** deliveries leased by this process and not yet written back, and slots reserved by lease offers */
   private held = 0;
+  /** the claim loop stopped for want of capacity while lease offers held some */
+  private starvedByOffers = false;
+  private offered = 0;
   private inFlight = 0;
   private readonly sends = new Set<Promise<void>>();
 
@@ -225,6 +229,7 @@ export class Dispatcher {
     for (;;) {
       this.startReady();
       const capacity = concurrency - this.held;
+      if (capacity <= 0 && this.offered > 0) this.starvedByOffers = true;
       if (capacity <= 0 || !this.running) return;
       const limit = Math.min(claimBatchSize, capacity);
       const now = clock.now();
@@ -265,6 +270,44 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Lease at ingest (DeliveryHandoff): an ingest batch may lease its new deliveries to this
+   * process, as many as it wants and a claim now could take. The slots are reserved until
+   * acceptLeased, so concurrent batches and claims never take more than the capacity.
+   */
+  offerLease(wanted: number): IngestLease | null {
+    if (!this.running) return null;
+    const { clock, claimBatchSize, concurrency, workerId, leaseMarginMs } = this.opts;
+    const limit = Math.min(wanted, claimBatchSize, concurrency - this.held);
+    if (limit <= 0) return null;
+    const now = clock.now();
+    const exclude = this.limits.excluded(now);
+    for (const id of this.disabling) exclude.push(id);
+    this.held += limit;
+    this.offered += limit;
+    return {
+      workerId,
+      limit,
+      leaseMarginMs,
+      excludeWebhookIds: exclude,
+      perWebhookLimit: this.limits.perWebhookLimit(limit, now),
+    };
+  }
+
+  /** Queues what an ingest batch leased to this process, and frees the rest of its reservation. */
+  acceptLeased(offer: IngestLease, leased: ClaimedDelivery[]): void {
+    this.held -= offer.limit - leased.length;
+    this.offered -= offer.limit;
+    if (leased.length > 0) {
+      void this.admit(leased, this.opts.clock.now());
+      this.startReady();
+    }
+    if (this.starvedByOffers && leased.length < offer.limit) {
+      this.starvedByOffers = false;
+      this.kick();
+    }
+  }
+
   /** Claims up to `limit` and queues them on their lanes; null when stop() began meanwhile. */
   private async claimInto(limit: number, exclude: string[], now: number): Promise<ClaimedDelivery[] | null> {
     const { store, workerId, leaseMarginMs } = this.opts;
@@ -282,15 +325,22 @@ export class Dispatcher {
       await this.release(claimed);
       return null;
     }
+    await this.admit(claimed, now);
+    return claimed;
+  }
+
+  /** Queues leased deliveries on their lanes; gives back those it may not send now. */
+  private admit(leased: ClaimedDelivery[], now: number): Promise<void> {
+    if (!this.running) return this.release(leased);
     const giveBack: ClaimedDelivery[] = [];
-    for (const c of claimed) {
-      // its webhook answered 410 while this claim ran: the disable is not written yet
+    for (const c of leased) {
+      // its webhook answered 410 while the lease was taken: the disable is not written yet
       if (this.disabling.has(c.webhook.id)) giveBack.push(c);
       else this.limits.admit(c, now);
     }
-    if (giveBack.length > 0) await this.release(giveBack);
-    return claimed;
+    return this.release(giveBack);
   }
+
 
   /** When to look again: the next due time, a lane's token or stale deadline, or the poll floor. */
   private async nextDelay(): Promise<number> {

@@ -20,7 +20,7 @@ import type { ValidateFunction } from 'ajv';
 import { newId } from '../domain/ids.js';
 import type { Event, Json, JsonObject } from '../domain/types.js';
 import type { Metrics } from '../metrics/index.js';
-import type { IngestInput, IngestResult, Store } from '../store/types.js';
+import type { ClaimedDelivery, IngestInput, IngestLease, IngestResult, Store } from '../store/types.js';
 
 /** fields of a new event; buildEvent fills in the rest */
 export interface NewEvent {
@@ -148,6 +148,20 @@ export interface EventIngestorDeps {
   maxBatch?: number;
 }
 
+/**
+ * The dispatcher of this process, taking new deliveries straight from the ingest transaction
+ * (IngestLease in store/types.ts) so they need no claim of their own.
+ */
+export interface DeliveryHandoff {
+  /**
+   * lease options for a batch that may create `wanted` deliveries, that many slots (or fewer)
+   * reserved until acceptLeased; null: no room
+   */
+  offerLease(wanted: number): IngestLease | null;
+  /** what the batch leased under `offer` (nothing when it failed); the rest of the reservation is freed */
+  acceptLeased(offer: IngestLease, leased: ClaimedDelivery[]): void;
+}
+
 interface Waiting {
   input: IngestInput;
   resolve: (r: IngestResult) => void;
@@ -171,6 +185,9 @@ export class EventIngestor {
   private queue: Waiting[] = [];
   private flushScheduled = false;
   private flushing = 0;
+  private handoff: DeliveryHandoff | null = null;
+  /** the most deliveries one event of the last batch created: a batch's lease offer asks for events × this */
+  private fanOut = 1;
 
   constructor(deps: EventIngestorDeps) {
     this.store = deps.store;
@@ -178,6 +195,11 @@ export class EventIngestor {
     this.metrics = deps.metrics;
     this.maxBatch = Math.max(1, deps.maxBatch ?? MAX_BATCH);
     this.schemas = new EventSchemas(deps.store, deps.clock);
+  }
+
+  /** new deliveries go to this dispatcher when it has room (null: all are claimed as usual) */
+  setHandoff(handoff: DeliveryHandoff | null): void {
+    this.handoff = handoff;
   }
 
   /**
@@ -216,13 +238,17 @@ export class EventIngestor {
 
   private async flush(batch: Waiting[]): Promise<void> {
     const now = this.clock.now();
+    const handoff = this.handoff;
+    const offer = handoff?.offerLease(batch.length * this.fanOut) ?? null;
     let results: IngestResult[];
     try {
       results = await this.store.events.ingest(
         batch.map((w) => w.input),
         now,
+        offer ?? undefined,
       );
     } catch (e) {
+      if (offer !== null) handoff!.acceptLeased(offer, []);
       if (batch.length === 1) return batch[0]!.reject(e);
       // The transaction rolled back as a whole; retry one by one so a single bad input (its tenant
       // deleted a moment ago, say) fails alone instead of failing its neighbours.
@@ -236,6 +262,10 @@ export class EventIngestor {
       }
       return;
     }
+    if (offer !== null) handoff!.acceptLeased(offer, results.flatMap((r) => r.leased ?? []));
+    let fanOut = 1;
+    for (const r of results) if (r.deliveries > fanOut) fanOut = r.deliveries;
+    this.fanOut = fanOut;
     for (let i = 0; i < batch.length; i++) this.settle(batch[i]!, results[i]!);
   }
 

@@ -97,7 +97,19 @@ export interface IngestResult {
   duplicate: boolean;
   /** deliveries created (0 for a duplicate) */
   deliveries: number;
+  /** those of them leased to the caller's dispatcher in the same transaction (see IngestLease) */
+  leased?: ClaimedDelivery[];
 }
+
+/**
+ * Lease at ingest: the dispatcher of the ingesting process has room, so up to `limit` of the new
+ * deliveries are inserted already leased to it (status `delivering`, lease = now + the webhook's
+ * timeout_ms + leaseMarginMs) and returned, instead of being inserted pending and claimed a
+ * moment later in a transaction of their own. Only deliveries of active, unpaused webhooks not in
+ * `excludeWebhookIds`, at most `perWebhookLimit` per webhook, as a claim would take them. An
+ * engine may lease none: the rest stay pending and are claimed as usual.
+ */
+export type IngestLease = Omit<ClaimOptions, 'now'>;
 
 export interface EventFilter {
   type?: string | undefined;
@@ -111,9 +123,10 @@ export interface EventRepo {
    * The transactional outbox. For each input, in ONE transaction for the whole batch: if an event
    * with the same (tenant, id) or (tenant, idempotency_key) exists, return it as a duplicate;
    * otherwise insert the event and one pending delivery (due now) per active matching webhook of
-   * its tenant. After commit, wake the dispatcher(s). Results are in input order.
+   * its tenant. After commit, wake the dispatcher(s) when any delivery was left pending. Results
+   * are in input order. With `lease`, some new deliveries may come back leased (IngestLease).
    */
-  ingest(inputs: IngestInput[], now: EpochMs): Promise<IngestResult[]>;
+  ingest(inputs: IngestInput[], now: EpochMs, lease?: IngestLease): Promise<IngestResult[]>;
   get(tenantId: string, id: string): Promise<Event | null>;
   list(tenantId: string, filter: EventFilter, page: PageParams): Promise<Page<Event>>;
 }

@@ -11,6 +11,8 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
+import { buildEvent, EventIngestor } from '../../src/ingest/events.js';
+import { Metrics } from '../../src/metrics/index.js';
 import { generateSecret } from '../../src/signing/standard-webhooks.js';
 import type { RetryPolicy } from '../../src/domain/types.js';
 import { waitFor } from '../helpers/wait.js';
@@ -475,6 +477,52 @@ export function dispatcherSuite(on: Engine): void {
       await new Promise((res) => setImmediate(res));
       const [id] = await r.send('a.b');
       await statusOf(r, id!, wh.id, 'succeeded', 2);
+    });
+
+    it('an ingest through the handoff leases its deliveries to the dispatcher: sent though no claim took them and no wake came', async () => {
+      const srv = await serve((_h, res) => res.end());
+      let claims = 0;
+      let claimed = 0;
+      const r = await rigWith({
+        // a floor of one minute: nothing may wait for polling
+        dispatcher: { pollIntervalMs: 60_000 },
+        wrapStore: (store) => ({
+          ...store,
+          queue: {
+            ...store.queue,
+            claim: async (o) => {
+              claims++;
+              const got = await store.queue.claim(o);
+              claimed += got.length;
+              return got;
+            },
+            // no wakes: only the handoff can start these deliveries in time
+            subscribe: () => () => {},
+          },
+        }),
+      });
+      const a = await r.webhook({ url: `${srv.url}/a` });
+      const b = await r.webhook({ url: `${srv.url}/b`, paused: true });
+      r.start();
+      await waitFor(() => claims > 0, { message: 'the first (empty) claim' });
+      const ingestor = new EventIngestor({
+        store: r.store,
+        clock: r.clock,
+        metrics: new Metrics({ defaultMetrics: false }),
+      });
+      ingestor.setHandoff(r.dispatcher);
+      const accepted = await Promise.all(
+        [1, 2, 3].map((n) =>
+          ingestor.ingest({
+            event: buildEvent({ tenantId: TENANT, type: 'a.b', data: { n } }, r.clock.now()),
+          }),
+        ),
+      );
+      for (const { event } of accepted) await statusOf(r, event.id, a.id, 'succeeded', 1);
+      expect(hitsTo(srv, '/a')).toHaveLength(3);
+      expect(claimed).toBe(0); // every one came leased from its ingest
+      // the paused webhook's deliveries were not leased: they wait, pending
+      for (const { event } of accepted) expect((await r.deliveryOf(event.id, b.id)).status).toBe('pending');
     });
 
     it('a retry that becomes due while a claim runs is not left to the poll floor', async () => {

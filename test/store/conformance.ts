@@ -506,6 +506,113 @@ export function describeStoreConformance(
           expect(await store.events.get('acme', e2.id)).not.toBeNull();
         });
 
+        it('with a lease, new deliveries come back leased to the worker, within its limits, as a claim would take them', async () => {
+          const { a, b, c, excluded, paused } = await withWebhooks('acme', {
+            a: { timeout_ms: 2_000 },
+            b: {},
+            c: {},
+            excluded: {},
+            paused: { paused: true },
+          });
+          const lease = {
+            workerId: 'w1',
+            limit: 4,
+            leaseMarginMs: 1_000,
+            excludeWebhookIds: [excluded.id],
+            perWebhookLimit: 2,
+          };
+          const e1 = event('acme', 'user.created', T(1));
+          const e2 = event('acme', 'user.created', T(1));
+          const e3 = event('acme', 'user.created', T(1));
+          let wakes = 0;
+          const unsubscribe = store.queue.subscribe(() => wakes++);
+          let results;
+          try {
+            results = await store.events.ingest(
+              [e1, e2, e3].map((e) => ({ event: e })),
+              T(1),
+              lease,
+            );
+            // deliveries were left pending (paused, excluded, over the limits): a wake is due
+            await waitFor(() => wakes > 0, { message: 'a wake for the pending deliveries' });
+          } finally {
+            unsubscribe();
+          }
+          expect(results.map((r) => r.deliveries)).toEqual([5, 5, 5]);
+          const leased = results.flatMap((r) => r.leased ?? []);
+          // the limit (4) is reached in the second event: the first leases to a, b and c, the second to one of them; none of the
+          // excluded or paused webhook, and no webhook more than perWebhookLimit (2)
+          // (which event comes first is the engine's choice: PostgreSQL inserts in key order)
+          expect(results.map((r) => r.leased?.length ?? 0).sort()).toEqual([0, 1, 3]);
+          const perWebhook = new Map<string, number>();
+          for (const l of leased) perWebhook.set(l.webhook.id, (perWebhook.get(l.webhook.id) ?? 0) + 1);
+          expect([...perWebhook.keys()].sort()).toEqual([a.id, b.id, c.id].sort());
+          expect(Math.max(...perWebhook.values())).toBe(2);
+          results.forEach((r) => {
+            for (const l of r.leased ?? []) expect(l.event.id).toBe(r.event.id);
+          });
+          const payloads = new Map([e1, e2, e3].map((e) => [e.id, e.payload]));
+          for (const l of leased) {
+            expect(l.event).toEqual({
+              id: l.delivery.event_id,
+              type: 'user.created',
+              payload: payloads.get(l.delivery.event_id),
+              raw_body: null,
+              raw_content_type: null,
+              source_id: null,
+            });
+            expect(l.webhook).toEqual([a, b, c].find((w) => w.id === l.webhook.id));
+            const timeout = l.webhook.id === a.id ? 2_000 : b.timeout_ms;
+            expect(l.delivery).toMatchObject({
+              status: 'delivering',
+              attempts: 0,
+              lease_owner: 'w1',
+              lease_expires_at: T(1) + timeout + 1_000,
+              created_at: T(1),
+            });
+            // stored exactly as returned
+            expect(await store.deliveries.get('acme', l.delivery.id)).toEqual(l.delivery);
+          }
+          // a claim (excluding nothing) takes the rest but the paused webhook's, never a leased one
+          const claimed = await store.queue.claim(claimOpts('w2', T(1)));
+          expect(claimed).toHaveLength(15 - 4 - 3);
+          const leasedIds = new Set(leased.map((l) => l.delivery.id));
+          expect(claimed.filter((x) => leasedIds.has(x.delivery.id))).toEqual([]);
+          const rest = await store.deliveries.list('acme', { status: 'pending' }, { limit: 100 });
+          expect(rest.data.map((d) => d.webhook_id)).toEqual([paused.id, paused.id, paused.id]);
+          expect(claimed.filter((x) => x.webhook.id === excluded.id)).toHaveLength(3);
+          // a leased delivery completes under its lease like a claimed one
+          expect(await store.queue.complete('w1', [completion(leased[0]!, T(2), 'succeeded')], T(2))).toBe(1);
+        });
+
+        it('with a lease, a duplicate leases nothing, and an ingest that leases every delivery wakes no one', async () => {
+          const { w } = await withWebhooks('acme', { w: {} });
+          const lease = {
+            workerId: 'w1',
+            limit: 10,
+            leaseMarginMs: 1_000,
+            excludeWebhookIds: [],
+            perWebhookLimit: 10,
+          };
+          const e = event('acme', 'user.created', T(1));
+          let wakes = 0;
+          const unsubscribe = store.queue.subscribe(() => wakes++);
+          try {
+            const [first] = await store.events.ingest([{ event: e }], T(1), lease);
+            expect(first!.leased?.map((l) => l.webhook.id)).toEqual([w.id]);
+            const [again] = await store.events.ingest([{ event: e }], T(1), lease);
+            expect(again).toMatchObject({ duplicate: true, deliveries: 0 });
+            expect(again!.leased ?? []).toEqual([]);
+            // a later ingest that leaves one pending does wake: the listener works
+            await store.events.ingest([{ event: event('acme', 'user.created', T(2)) }], T(2));
+            await waitFor(() => wakes > 0, { message: 'the wake of the plain ingest' });
+            expect(wakes).toBe(1);
+          } finally {
+            unsubscribe();
+          }
+          expect(await store.queue.claim(claimOpts('w2', T(2)))).toHaveLength(1);
+        });
+
         it('events.list filters by type, source and [since, until), newest first, in pages', async () => {
           await store.tenants.create(tenant('acme'));
           const evs = [

@@ -102,8 +102,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     sources: createSourceRepo(db),
     events: {
       ...shared.events,
-      ingest: async (inputs, now) => {
-        const results = await ingest(pool, inputs, now, notify);
+      ingest: async (inputs, now, lease) => {
+        const results = await ingest(pool, inputs, now, notify, lease);
         analyzer.count(results.reduce((n, r) => n + r.deliveries, 0));
         return results;
       },

@@ -17,6 +17,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { createSharedRepos, type Database } from '../kysely/index.js';
 import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
+import { leftPending } from '../lease.js';
 import type { Store } from '../types.js';
 import { createClaim } from './claim.js';
 import { openConnection } from './connection.js';
@@ -85,9 +86,9 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     },
     events: {
       ...shared.events,
-      ingest: async (inputs, now) => {
-        const results = ready().ingest(inputs, now);
-        if (results.some((r) => r.deliveries > 0)) wake.fire();
+      ingest: async (inputs, now, lease) => {
+        const results = ready().ingest(inputs, now, lease);
+        if (results.some(leftPending)) wake.fire();
         return results;
       },
     },

@@ -1,9 +1,10 @@
 import { matchesFilter } from '../../domain/event-filter.js';
 import { newId } from '../../domain/ids.js';
-import type { EpochMs } from '../../domain/types.js';
-import type { EventRow } from '../kysely/database.js';
-import { eventRow, toEvent } from '../kysely/rows.js';
-import type { IngestInput, IngestResult } from '../types.js';
+import type { Delivery, EpochMs, Webhook } from '../../domain/types.js';
+import type { EventRow, WebhookRow } from '../kysely/database.js';
+import { eventRow, toEvent, toWebhook } from '../kysely/rows.js';
+import { claimedEventOf, leaseBudget, leasedDelivery, takeLease } from '../lease.js';
+import type { ClaimedDelivery, IngestInput, IngestLease, IngestResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 /**
@@ -15,13 +16,21 @@ import type { SqliteConnection } from './connection.js';
  * matches (or only `onlyWebhookId`). An earlier event of the same batch counts as a duplicate too:
  * it is already inserted when the later one is looked up. A tenant's webhooks are read once per
  * batch.
+ *
+ * With a lease (IngestLease), deliveries of unpaused, not excluded webhooks are inserted already
+ * leased to the caller's worker, up to the lease's limits, exactly as claim.ts would lease them:
+ * the dispatcher starts them without a claim of their own.
  */
-interface WebhookFilterRow {
-  id: string;
-  events: string;
+interface TenantWebhook {
+  row: WebhookRow;
+  filters: string[];
+  /** parsed on first lease */
+  webhook: Webhook | null;
 }
 
-export function createIngest(db: SqliteConnection): (inputs: IngestInput[], now: EpochMs) => IngestResult[] {
+export function createIngest(
+  db: SqliteConnection,
+): (inputs: IngestInput[], now: EpochMs, lease?: IngestLease) => IngestResult[] {
   const byId = db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE tenant_id = ? AND id = ?');
   const byIdempotencyKey = db.prepare<[string, string], EventRow>(
     'SELECT * FROM events WHERE tenant_id = ? AND idempotency_key = ?',
@@ -31,8 +40,8 @@ export function createIngest(db: SqliteConnection): (inputs: IngestInput[], now:
                         raw_content_type, source_headers, created_at)
     VALUES (@tenant_id, @id, @type, @timestamp, @payload, @idempotency_key, @source_id, @raw_body,
             @raw_content_type, @source_headers, @created_at)`);
-  const activeWebhooks = db.prepare<[string], WebhookFilterRow>(
-    'SELECT id, events FROM webhooks WHERE tenant_id = ? AND active = 1',
+  const activeWebhooks = db.prepare<[string], WebhookRow>(
+    'SELECT * FROM webhooks WHERE tenant_id = ? AND active = 1',
   );
   const oneWebhook = db.prepare<[string, string], { id: string }>(
     'SELECT id FROM webhooks WHERE tenant_id = ? AND id = ?',
@@ -41,51 +50,82 @@ export function createIngest(db: SqliteConnection): (inputs: IngestInput[], now:
     INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
                             created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`);
+  const insertLeased = db.prepare<Delivery>(`
+    INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
+                            lease_owner, lease_expires_at, created_at, updated_at)
+    VALUES (@tenant_id, @id, @event_id, @webhook_id, @event_type, 'delivering', 0, @next_attempt_at,
+            @lease_owner, @lease_expires_at, @created_at, @updated_at)`);
 
-  const ingestBatch = db.transaction((inputs: IngestInput[], now: EpochMs): IngestResult[] => {
-    const filtersByTenant = new Map<string, { id: string; filters: string[] }[]>();
-    const results: IngestResult[] = [];
-    for (const { event, onlyWebhookId } of inputs) {
-      const existing =
-        byId.get(event.tenant_id, event.id) ??
-        (event.idempotency_key === null
-          ? undefined
-          : byIdempotencyKey.get(event.tenant_id, event.idempotency_key));
-      if (existing !== undefined) {
-        results.push({ event: toEvent(existing), duplicate: true, deliveries: 0 });
-        continue;
-      }
-      insertEvent.run(eventRow(event));
+  const ingestBatch = db.transaction(
+    (inputs: IngestInput[], now: EpochMs, leaseOpts: IngestLease | undefined): IngestResult[] => {
+      const webhooksByTenant = new Map<string, TenantWebhook[]>();
+      const budget = leaseBudget(leaseOpts);
+      const results: IngestResult[] = [];
+      for (const { event, onlyWebhookId } of inputs) {
+        const existing =
+          byId.get(event.tenant_id, event.id) ??
+          (event.idempotency_key === null
+            ? undefined
+            : byIdempotencyKey.get(event.tenant_id, event.idempotency_key));
+        if (existing !== undefined) {
+          results.push({ event: toEvent(existing), duplicate: true, deliveries: 0 });
+          continue;
+        }
+        insertEvent.run(eventRow(event));
 
-      let targets: string[];
-      if (onlyWebhookId !== undefined) {
-        targets = oneWebhook.get(event.tenant_id, onlyWebhookId) === undefined ? [] : [onlyWebhookId];
-      } else {
-        let webhooks = filtersByTenant.get(event.tenant_id);
+        if (onlyWebhookId !== undefined) {
+          const found = oneWebhook.get(event.tenant_id, onlyWebhookId) !== undefined;
+          if (found) {
+            insertDelivery.run(
+              event.tenant_id,
+              newId('delivery', now),
+              event.id,
+              onlyWebhookId,
+              event.type,
+              now,
+              now,
+              now,
+            );
+          }
+          results.push({ event, duplicate: false, deliveries: found ? 1 : 0 });
+          continue;
+        }
+        let webhooks = webhooksByTenant.get(event.tenant_id);
         if (webhooks === undefined) {
           webhooks = activeWebhooks
             .all(event.tenant_id)
-            .map((w) => ({ id: w.id, filters: JSON.parse(w.events) as string[] }));
-          filtersByTenant.set(event.tenant_id, webhooks);
+            .map((row) => ({ row, filters: JSON.parse(row.events) as string[], webhook: null }));
+          webhooksByTenant.set(event.tenant_id, webhooks);
         }
-        targets = webhooks.filter((w) => matchesFilter(w.filters, event.type)).map((w) => w.id);
-      }
-      for (const webhookId of targets) {
-        insertDelivery.run(
-          event.tenant_id,
-          newId('delivery', now),
-          event.id,
-          webhookId,
-          event.type,
-          now,
-          now,
-          now,
+        let deliveries = 0;
+        let leased: ClaimedDelivery[] | undefined;
+        let claimedEvent: ClaimedDelivery['event'] | undefined;
+        for (const w of webhooks) {
+          if (!matchesFilter(w.filters, event.type)) continue;
+          deliveries++;
+          const id = newId('delivery', now);
+          if (!takeLease(budget, w.row.id, w.row.paused !== 0)) {
+            insertDelivery.run(event.tenant_id, id, event.id, w.row.id, event.type, now, now, now);
+            continue;
+          }
+          const delivery = leasedDelivery(event, id, w.row, budget!, now);
+          insertLeased.run(delivery);
+          w.webhook ??= toWebhook(w.row);
+          (leased ??= []).push({
+            delivery,
+            event: (claimedEvent ??= claimedEventOf(event)),
+            webhook: w.webhook,
+          });
+        }
+        results.push(
+          leased === undefined
+            ? { event, duplicate: false, deliveries }
+            : { event, duplicate: false, deliveries, leased },
         );
       }
-      results.push({ event, duplicate: false, deliveries: targets.length });
-    }
-    return results;
-  });
+      return results;
+    },
+  );
 
-  return (inputs, now) => (inputs.length === 0 ? [] : ingestBatch.immediate(inputs, now));
+  return (inputs, now, lease) => (inputs.length === 0 ? [] : ingestBatch.immediate(inputs, now, lease));
 }

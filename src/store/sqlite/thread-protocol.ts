@@ -5,12 +5,15 @@
  */
 import { HooklaneError, type ErrorCode, type FieldError } from '../../domain/errors.js';
 import type { Event } from '../../domain/types.js';
+import type { ClaimedDelivery } from '../types.js';
 
 /** events.ingest's result as it crosses threads: a duplicate's original, else nothing to copy */
 export interface SlimIngestResult {
   duplicate: boolean;
   deliveries: number;
   original: Event | null;
+  /** leased deliveries without their event, which the main thread has (a webhook object shared by several is copied once) */
+  leased: Omit<ClaimedDelivery, 'event'>[] | null;
 }
 
 /** main → SQLite thread: call `store[ns][method](...args)` (ns null: `store[method]`) */

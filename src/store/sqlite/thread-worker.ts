@@ -3,7 +3,7 @@
  * main thread (thread.ts), one at a time, in arrival order. See thread.ts for why.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { IngestInput, Store } from '../types.js';
+import type { IngestInput, IngestLease, Store } from '../types.js';
 import { openSqliteStore, type SqliteStoreOptions } from './index.js';
 import {
   restoreBuffers,
@@ -44,11 +44,16 @@ function serve(store: Store): void {
    * events.ingest: the main thread keeps the events it sent (their `data` stays there, see thread.ts);
    * only a duplicate's stored original comes back.
    */
-  const ingestSlim = async (inputs: IngestInput[], now: number): Promise<SlimIngestResult[]> =>
-    (await store.events.ingest(inputs, now)).map((r) => ({
+  const ingestSlim = async (
+    inputs: IngestInput[],
+    now: number,
+    lease?: IngestLease,
+  ): Promise<SlimIngestResult[]> =>
+    (await store.events.ingest(inputs, now, lease)).map((r) => ({
       duplicate: r.duplicate,
       deliveries: r.deliveries,
       original: r.duplicate ? r.event : null,
+      leased: r.leased?.map((c) => ({ delivery: c.delivery, webhook: c.webhook })) ?? null,
     }));
 
   function target(msg: CallMessage): (...args: unknown[]) => unknown {

@@ -23,6 +23,7 @@ import type {
   DeliveryRepo,
   EventRepo,
   EventTypeRepo,
+  IngestResult,
   QueueRepo,
   SourceRepo,
   StatsRepo,
@@ -30,6 +31,7 @@ import type {
   TenantRepo,
   WebhookRepo,
 } from '../types.js';
+import { claimedEventOf } from '../lease.js';
 import type { SqliteStoreOptions } from './index.js';
 import { SQLITE_CAPABILITIES, sqlitePoolStatus } from './capabilities.js';
 import { Wake } from './wake.js';
@@ -197,14 +199,19 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
       ...remote<EventRepo>('events', EVENTS),
       // An event's `data` is in its `payload` too (the serialised envelope, what the store keeps):
       // it is not copied to the SQLite thread, and the accepted events are not copied back.
-      ingest: async (inputs, now) => {
+      ingest: async (inputs, now, lease) => {
         const slim = inputs.map((i) => ({ ...i, event: { ...i.event, data: null } }));
-        const results = (await call('events', 'ingestSlim', [slim, now])) as SlimIngestResult[];
-        return results.map((r, i) => ({
-          event: r.original ?? inputs[i]!.event,
-          duplicate: r.duplicate,
-          deliveries: r.deliveries,
-        }));
+        const args = lease === undefined ? [slim, now] : [slim, now, lease];
+        const results = (await call('events', 'ingestSlim', args)) as SlimIngestResult[];
+        return results.map((r, i) => {
+          const event = r.original ?? inputs[i]!.event;
+          const result: IngestResult = { event, duplicate: r.duplicate, deliveries: r.deliveries };
+          if (r.leased !== null) {
+            const claimedEvent = claimedEventOf(event);
+            result.leased = r.leased.map((l) => ({ ...l, event: claimedEvent }));
+          }
+          return result;
+        });
       },
     },
     deliveries: remote<DeliveryRepo>('deliveries', DELIVERIES),

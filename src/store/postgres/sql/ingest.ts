@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { newId } from '../../../domain/ids.js';
 import { matchesFilter } from '../../../domain/event-filter.js';
-import type { Event } from '../../../domain/types.js';
-import type { IngestInput, IngestResult } from '../../types.js';
-import type { EventRow } from '../../kysely/database.js';
-import { toEvent } from '../../kysely/rows.js';
+import type { Event, Webhook } from '../../../domain/types.js';
+import { claimedEventOf, leaseBudget, leasedDelivery, takeLease, type LeaseBudget } from '../../lease.js';
+import type { ClaimedDelivery, IngestInput, IngestLease, IngestResult } from '../../types.js';
+import type { EventRow, WebhookRow } from '../../kysely/database.js';
+import { toEvent, toWebhook } from '../../kysely/rows.js';
 
 /**
  * ingest: the transactional outbox. Events and their deliveries are written by ONE statement, so an
@@ -16,12 +17,16 @@ import { toEvent } from '../../kysely/rows.js';
  *    and whose webhook still exists, and pg_notify the other processes — delivered at commit, and
  *    only if a delivery was created.
  *
+ * With a lease (IngestLease), deliveries of unpaused, not excluded webhooks go in already leased to
+ * the caller's worker, as claim.ts would lease them; the statement returns, per event, the ids of
+ * those really inserted, and notifies other processes only when a delivery was left pending.
+ *
  * Duplicates are races between api processes too: when another process inserts the same event id
  * concurrently, PostgreSQL makes our INSERT wait for its commit and then skip the row; the original
  * is then read back (a third round trip, only for batches with duplicates). Duplicates inside one
  * batch are resolved here first: the later input is a duplicate of the earlier one.
  */
-const WEBHOOKS_SQL = `SELECT tenant_id, id, events, active FROM webhooks WHERE tenant_id = ANY ($1::text[])`;
+const WEBHOOKS_SQL = `SELECT * FROM webhooks WHERE tenant_id = ANY ($1::text[])`;
 
 const INSERT_SQL = `
 WITH ev AS (
@@ -34,16 +39,19 @@ WITH ev AS (
 ),
 dl AS (
   INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
-                          created_at, updated_at)
-  SELECT x.tenant_id, x.id, x.event_id, x.webhook_id, x.event_type, 'pending', 0, $12, $12, $12
-  FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
-    AS x(tenant_id, id, event_id, webhook_id, event_type)
+                          lease_owner, lease_expires_at, created_at, updated_at)
+  SELECT x.tenant_id, x.id, x.event_id, x.webhook_id, x.event_type,
+    CASE WHEN x.lease_owner IS NULL THEN 'pending' ELSE 'delivering' END, 0, $12,
+    x.lease_owner, x.lease_expires_at, $12, $12
+  FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[])
+    AS x(tenant_id, id, event_id, webhook_id, event_type, lease_owner, lease_expires_at)
   JOIN ev ON ev.tenant_id = x.tenant_id AND ev.id = x.event_id
   JOIN webhooks w ON w.tenant_id = x.tenant_id AND w.id = x.webhook_id
-  RETURNING tenant_id, event_id
+  RETURNING tenant_id, event_id, id, lease_owner
 )
 SELECT ev.tenant_id, ev.id, count(dl.event_id) AS deliveries,
-  (SELECT count(pg_notify($18, $19)) FROM (SELECT 1 FROM dl LIMIT 1) s) AS notified
+  array_remove(array_agg(CASE WHEN dl.lease_owner IS NOT NULL THEN dl.id END), NULL) AS leased,
+  (SELECT count(pg_notify($20, $21)) FROM (SELECT 1 FROM dl WHERE dl.lease_owner IS NULL LIMIT 1) s) AS notified
 FROM ev
 LEFT JOIN dl ON dl.tenant_id = ev.tenant_id AND dl.event_id = ev.id
 GROUP BY ev.tenant_id, ev.id`;
@@ -62,12 +70,7 @@ CROSS JOIN LATERAL (
 /** an event whose original vanished between our insert and our read (its tenant was deleted) is retried */
 const MAX_TRIES = 3;
 
-interface WebhookTarget {
-  tenant_id: string;
-  id: string;
-  events: string;
-  active: number;
-}
+type WebhookTarget = WebhookRow;
 
 export interface IngestWake {
   channel: string;
@@ -81,6 +84,7 @@ export async function ingest(
   inputs: readonly IngestInput[],
   now: number,
   wake: IngestWake,
+  lease?: IngestLease,
   tries = 1,
 ): Promise<IngestResult[]> {
   const results = new Array<IngestResult | undefined>(inputs.length);
@@ -117,7 +121,11 @@ export async function ingest(
   const filters = new Map<string, string[]>(); // the same filter text is parsed once per batch
 
   const ev = Array.from({ length: 11 }, () => [] as unknown[]);
-  const dl = Array.from({ length: 5 }, () => [] as unknown[]);
+  const dl = Array.from({ length: 7 }, () => [] as unknown[]);
+  const budget = leaseBudget(lease);
+  /** the leases planned, by delivery id; those of events that turn out duplicates are dropped */
+  const planned = new Map<string, ClaimedDelivery>();
+  const parsedWebhooks = new Map<WebhookTarget, Webhook>();
   // Rows go in in key order, so concurrent batches holding the same events (a client retrying on
   // another api process) take their unique-index locks in the same order and rarely deadlock.
   const ordered = [...fresh].sort((a, b) => compareKeys(inputs[a]!.event, inputs[b]!.event));
@@ -137,31 +145,52 @@ export async function ingest(
       event.created_at,
     ];
     values.forEach((v, col) => ev[col]!.push(v));
+    let claimedEvent: ClaimedDelivery['event'] | undefined;
     for (const w of byTenant.get(event.tenant_id) ?? []) {
       if (!targets(w, event, onlyWebhookId, filters)) continue;
-      [event.tenant_id, newId('delivery', now), event.id, w.id, event.type].forEach((v, col) =>
-        dl[col]!.push(v),
-      );
+      const id = newId('delivery', now);
+      const leased = onlyWebhookId === undefined && takeLease(budget, w.id, w.paused !== 0);
+      if (leased) {
+        const delivery = leasedDelivery(event, id, w, budget as LeaseBudget, now);
+        let webhook = parsedWebhooks.get(w);
+        if (webhook === undefined) parsedWebhooks.set(w, (webhook = toWebhook(w)));
+        planned.set(id, { delivery, event: (claimedEvent ??= claimedEventOf(event)), webhook });
+        [
+          event.tenant_id,
+          id,
+          event.id,
+          w.id,
+          event.type,
+          delivery.lease_owner,
+          delivery.lease_expires_at,
+        ].forEach((v, col) => dl[col]!.push(v));
+      } else {
+        [event.tenant_id, id, event.id, w.id, event.type, null, null].forEach((v, col) => dl[col]!.push(v));
+      }
     }
   }
 
-  const inserted = new Map<string, number>();
+  const inserted = new Map<string, { deliveries: number; leased: string[] }>();
   if (fresh.length > 0) {
     const rows = await insertRetryingDeadlocks(pool, [...ev, now, ...dl, wake.channel, wake.payload]);
-    let created = 0;
+    let pending = 0;
     for (const r of rows) {
-      inserted.set(`${r.tenant_id}\u0000${r.id}`, r.deliveries);
-      created += r.deliveries;
+      inserted.set(`${r.tenant_id}\u0000${r.id}`, r);
+      pending += r.deliveries - r.leased.length;
     }
-    if (created > 0) wake.fire();
+    if (pending > 0) wake.fire();
   }
 
   const duplicates: number[] = [];
   for (const i of fresh) {
     const { event } = inputs[i]!;
-    const deliveries = inserted.get(`${event.tenant_id}\u0000${event.id}`);
-    if (deliveries === undefined) duplicates.push(i);
-    else results[i] = { event, duplicate: false, deliveries };
+    const row = inserted.get(`${event.tenant_id}\u0000${event.id}`);
+    if (row === undefined) duplicates.push(i);
+    else if (row.leased.length === 0) results[i] = { event, duplicate: false, deliveries: row.deliveries };
+    else {
+      const leased = row.leased.map((id) => planned.get(id)!);
+      results[i] = { event, duplicate: false, deliveries: row.deliveries, leased };
+    }
   }
   if (duplicates.length > 0) {
     const { rows } = await pool.query<EventRow & { ord: number }>({
@@ -186,6 +215,7 @@ export async function ingest(
         vanished.map((i) => inputs[i]!),
         now,
         wake,
+        undefined,
         tries + 1,
       );
       vanished.forEach((i, k) => (results[i] = retried[k]));
@@ -221,6 +251,15 @@ function compareKeys(a: Event, b: Event): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+interface InsertedEvent {
+  tenant_id: string;
+  id: string;
+  deliveries: number;
+  /** ids of its deliveries inserted leased */
+  leased: string[];
+  notified: number;
+}
+
 const DEADLOCK = '40P01';
 const DEADLOCK_TRIES = 5;
 
@@ -231,18 +270,10 @@ const DEADLOCK_TRIES = 5;
  * NOTHING), so running it again is safe: what the other batch committed meanwhile comes back as
  * duplicates.
  */
-async function insertRetryingDeadlocks(
-  pool: pg.Pool,
-  values: unknown[],
-): Promise<{ tenant_id: string; id: string; deliveries: number; notified: number }[]> {
+async function insertRetryingDeadlocks(pool: pg.Pool, values: unknown[]): Promise<InsertedEvent[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const { rows } = await pool.query<{
-        tenant_id: string;
-        id: string;
-        deliveries: number;
-        notified: number;
-      }>({
+      const { rows } = await pool.query<InsertedEvent>({
         name: 'hooklane_ingest',
         text: INSERT_SQL,
         values,
