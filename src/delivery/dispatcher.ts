@@ -341,7 +341,6 @@ export class Dispatcher implements DeliveryHandoff {
     return this.release(giveBack);
   }
 
-
   /** When to look again: the next due time, a lane's token or stale deadline, or the poll floor. */
   private async nextDelay(): Promise<number> {
     const now = this.opts.clock.now();

@@ -262,7 +262,11 @@ export class EventIngestor {
       }
       return;
     }
-    if (offer !== null) handoff!.acceptLeased(offer, results.flatMap((r) => r.leased ?? []));
+    if (offer !== null)
+      handoff!.acceptLeased(
+        offer,
+        results.flatMap((r) => r.leased ?? []),
+      );
     let fanOut = 1;
     for (const r of results) if (r.deliveries > fanOut) fanOut = r.deliveries;
     this.fanOut = fanOut;
