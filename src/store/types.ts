@@ -77,7 +77,11 @@ export interface WebhookRepo {
   create(webhook: Webhook): Promise<void>;
   get(tenantId: string, id: string): Promise<Webhook | null>;
   list(tenantId: string, page: PageParams): Promise<Page<Webhook>>;
-  /** writes every mutable field of `webhook` (the API merges PATCH bodies); null if it does not exist */
+  /**
+   * writes every mutable field of `webhook` (the API merges PATCH bodies); null if it does not exist.
+   * An update that makes the webhook claimable again (resumed, re-enabled) wakes the dispatcher(s)
+   * after commit, as ingest does: its backlog is due at once.
+   */
   update(webhook: Webhook): Promise<Webhook | null>;
   /** deletes the webhook and cancels its pending deliveries, atomically */
   delete(tenantId: string, id: string, now: EpochMs): Promise<boolean>;
@@ -212,8 +216,9 @@ export interface QueueRepo {
   nextDueAt(): Promise<EpochMs | null>;
   depth(now: EpochMs): Promise<QueueDepth>;
   /**
-   * Calls `listener` when new work may be due (after an ingest, retry or recover commits; on
-   * PostgreSQL also from other processes). Returns an unsubscribe function.
+   * Calls `listener` when new work may be due (after an ingest, retry or recover commits, or a
+   * webhook update that resumes or re-enables a webhook; on PostgreSQL also from other processes).
+   * Returns an unsubscribe function.
    */
   subscribe(listener: () => void): () => void;
 }

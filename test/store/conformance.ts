@@ -1158,6 +1158,108 @@ export function describeStoreConformance(
           }
         });
 
+        /**
+         * Counts the wakes of a store instance's own commits. On PostgreSQL a store's first subscriber
+         * is also woken once its LISTEN connection is up: a fresh instance is used, past that wake
+         * (opened after the test's setup, it hears none of the setup's notifications). Own commits
+         * wake before the write returns (the SQLite thread: before its reply), so "no wake" can be
+         * checked right after a write.
+         */
+        async function countingWakes(): Promise<{
+          s: Store;
+          wakes: () => number;
+          done: () => Promise<void>;
+        }> {
+          const listens = store.capabilities.supportsListen;
+          const s = listens ? await target.open() : store;
+          let wakes = 0;
+          const unsubscribe = s.queue.subscribe(() => wakes++);
+          if (listens) await waitFor(() => wakes > 0, { message: 'the LISTEN connection' });
+          return {
+            s,
+            wakes: () => wakes,
+            done: async () => {
+              unsubscribe();
+              if (s !== store) await s.close();
+            },
+          };
+        }
+
+        it('subscribe wakes after an update that resumes a paused webhook, not after other updates', async () => {
+          const { w } = await withWebhooks('acme', { w: { paused: true } });
+          // its backlog: kept while paused, claimable once resumed
+          await ingestOne(event('acme', 'user.created', T(1)), T(1));
+          const { s, wakes, done } = await countingWakes();
+          try {
+            expect(await s.queue.claim(claimOpts('w1', T(2)))).toEqual([]);
+
+            let before = wakes();
+            const renamed: Webhook = { ...w, description: 'still paused', updated_at: T(2) };
+            await s.webhooks.update(renamed);
+            expect(wakes(), 'an update that keeps it paused').toBe(before);
+
+            const resumed: Webhook = { ...renamed, paused: false, updated_at: T(3) };
+            expect(await s.webhooks.update(resumed)).toEqual(resumed);
+            await waitFor(() => wakes() > before, { message: 'a wake after resume' });
+
+            before = wakes();
+            // what `hooklane listen` does to mark its webhook alive: it was claimable already
+            await s.webhooks.update({ ...resumed, updated_at: T(4) });
+            await s.webhooks.update({ ...resumed, paused: true, updated_at: T(5) });
+            expect(wakes(), 'an update of a claimable webhook, and pausing it').toBe(before);
+            expect(await s.queue.claim(claimOpts('w1', T(5)))).toEqual([]);
+          } finally {
+            await done();
+          }
+        });
+
+        it('subscribe wakes after an update that re-enables a disabled webhook, unless it stays paused', async () => {
+          const { w } = await withWebhooks('acme', { w: {} });
+          await ingestOne(event('acme', 'user.created', T(1)), T(1));
+          const { s, wakes, done } = await countingWakes();
+          try {
+            await s.webhooks.disable('acme', w.id, 'endpoint answered 410 Gone', T(2));
+            const disabled = (await s.webhooks.get('acme', w.id))!;
+            expect(await s.queue.claim(claimOpts('w1', T(2)))).toEqual([]);
+
+            const before = wakes();
+            const enabledPaused = { ...disabled, active: true, paused: true, disabled_reason: null };
+            await s.webhooks.update({ ...enabledPaused, updated_at: T(3) });
+            await s.webhooks.update({ ...disabled, updated_at: T(4) });
+            expect(wakes(), 're-enabled but paused, then disabled again').toBe(before);
+
+            await s.webhooks.update({ ...disabled, active: true, disabled_reason: null, updated_at: T(5) });
+            await waitFor(() => wakes() > before, { message: 'a wake after re-enabling' });
+            expect(await s.queue.claim(claimOpts('w1', T(5)))).toHaveLength(1);
+          } finally {
+            await done();
+          }
+        });
+
+        it('with supportsListen, resuming a webhook in one store instance wakes another', async (ctx) => {
+          if (!store.capabilities.supportsListen) {
+            // Skipped on SQLite: one process owns the file, so there is no other instance to wake.
+            ctx.skip();
+            return;
+          }
+          const { w } = await withWebhooks('acme', { w: { paused: true } });
+          await ingestOne(event('acme', 'user.created', T(1)), T(1));
+          // opened after the ingest: it cannot hear that commit's notification
+          const other = await target.open();
+          try {
+            let wakes = 0;
+            const unsubscribe = other.queue.subscribe(() => wakes++);
+            // the first wake comes when its LISTEN connection is up; only then can notifications arrive
+            await waitFor(() => wakes > 0, { message: 'the LISTEN connection' });
+            const before = wakes;
+            await store.webhooks.update({ ...w, paused: false, updated_at: T(2) });
+            await waitFor(() => wakes > before, { message: 'a wake from the other instance' });
+            unsubscribe();
+          } finally {
+            await other.close();
+          }
+        });
+
         it('with supportsListen, a commit in one store instance wakes another', async (ctx) => {
           if (!store.capabilities.supportsListen) {
             // Skipped on SQLite: one process owns the file, so there is no other instance to wake.

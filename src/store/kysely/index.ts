@@ -13,8 +13,10 @@
  * - `db` is a Kysely<Database> over the engine's connection(s). Every method here is ONE statement
  *   (or a few independent ones), never a transaction: on SQLite a Kysely transaction would hold the
  *   single connection across awaits and block the synchronous hot verbs.
- * - `wake` is called after deliveries.retry / deliveries.recover made work due (SQLite: the
- *   in-process wake; PostgreSQL: pg_notify + local fire). Awaited, so a rejection reaches the caller.
+ * - `wake` is called after deliveries.retry / deliveries.recover made work due, and after a
+ *   webhooks.update that made a webhook claimable again (resumed or re-enabled: its backlog is due)
+ *   (SQLite: the in-process wake; PostgreSQL: pg_notify + local fire). Awaited, so a rejection
+ *   reaches the caller.
  * - Left to each engine: events.ingest, tenants.delete, webhooks.delete, and the whole QueueRepo.
  * - Repos are plain objects of closures, so spreading them into a Store is safe.
  *
@@ -49,7 +51,7 @@ export interface SharedRepos {
 }
 
 export interface SharedReposOptions {
-  /** runs after a committed write that made deliveries due (retry, recover) */
+  /** runs after a committed write that made deliveries due (retry, recover, resume, re-enable) */
   wake: () => void | Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export function createSharedRepos(db: Kysely<Database>, opts: SharedReposOptions
     tenants: createTenantRepo(db),
     apiKeys: createApiKeyRepo(db),
     eventTypes: createEventTypeRepo(db),
-    webhooks: createWebhookRepo(db),
+    webhooks: createWebhookRepo(db, opts.wake),
     events: createEventRepo(db),
     deliveries: createDeliveryRepo(db, opts.wake),
   };

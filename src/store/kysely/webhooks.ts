@@ -5,8 +5,20 @@ import type { Database } from './database.js';
 import { toPage } from './page.js';
 import { toWebhook, webhookRow } from './rows.js';
 
-/** Webhooks; `delete` is engine-specific (it also cancels deliveries, in one transaction). */
-export function createWebhookRepo(db: Kysely<Database>): Omit<WebhookRepo, 'delete'> {
+/** A webhook whose deliveries queue.claim takes (the claim's own condition). */
+function claimable(w: { active: number; paused: number }): boolean {
+  return w.active === 1 && w.paused === 0;
+}
+
+/**
+ * Webhooks; `delete` is engine-specific (it also cancels deliveries, in one transaction). `wake`
+ * runs after an update that made a webhook claimable again (resumed, re-enabled): its backlog is due
+ * now, and without a wake it would wait for the dispatchers' poll floor.
+ */
+export function createWebhookRepo(
+  db: Kysely<Database>,
+  wake: () => void | Promise<void>,
+): Omit<WebhookRepo, 'delete'> {
   return {
     async create(webhook) {
       const res = await db
@@ -42,6 +54,17 @@ export function createWebhookRepo(db: Kysely<Database>): Omit<WebhookRepo, 'dele
     async update(webhook) {
       // identity and creation time are not mutable; everything else is written as given
       const { tenant_id, id, created_at: _created, ...fields } = webhookRow(webhook);
+      // Whether it was claimable before, read apart from the write: this layer holds no transaction
+      // (see index.ts). A concurrent write in between can at worst cost or spare one wake, and the
+      // dispatchers' polling is the floor. Only a change to claimable wakes, so the frequent writes
+      // that keep a webhook as it was (`hooklane listen` marking its webhook alive) notify nobody.
+      const before = await db
+        .selectFrom('webhooks')
+        .select(['active', 'paused'])
+        .where('tenant_id', '=', tenant_id)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (before === undefined) return null;
       const row = await db
         .updateTable('webhooks')
         .set(fields)
@@ -49,7 +72,9 @@ export function createWebhookRepo(db: Kysely<Database>): Omit<WebhookRepo, 'dele
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst();
-      return row === undefined ? null : toWebhook(row);
+      if (row === undefined) return null;
+      if (claimable(row) && !claimable(before)) await wake();
+      return toWebhook(row);
     },
 
     async disable(tenantId, id, reason, now) {

@@ -80,7 +80,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const notify = { channel: wake.channel, payload: wake.instanceId, fire: () => wake.fire() };
 
   const shared = createSharedRepos(db, {
-    // retry and recover committed work that is due now: wake this process at once, then the others
+    // retry, recover, or a resumed or re-enabled webhook committed work that is due now: wake this
+    // process at once, then the others
     wake: async () => {
       wake.fire();
       await queuePool.query({
