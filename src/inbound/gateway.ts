@@ -19,7 +19,6 @@ import type { Json, Source, SourceRequestOutcome } from '../domain/types.js';
 import { buildEvent, type EventIngestor } from '../ingest/events.js';
 import { header, secretEquals, type HeaderBag } from '../signing/providers/index.js';
 import type { Store } from '../store/types.js';
-import { DedupeClaims } from './dedupe.js';
 import { bodyKind, dedupeKeyOf, eventTypeOf, parseBody } from './body.js';
 import { defaultEventTypeRuleFor, defaultIdRuleFor, secretHeaderNames } from './presets.js';
 import { SourceRateLimiter } from './rate-limit.js';
@@ -82,7 +81,6 @@ export class InboundGateway {
   private readonly logger: Logger;
   private readonly limiter: SourceRateLimiter;
   private readonly requestLog: SourceRequestLog;
-  private readonly dedupe: DedupeClaims;
   private lastPrune = 0;
   /** token hash → its source, briefly (see resolve) */
   private readonly tokens = new Map<string, { source: Source; until: number }>();
@@ -94,7 +92,6 @@ export class InboundGateway {
     this.logger = deps.logger;
     this.limiter = new SourceRateLimiter(deps.clock);
     this.requestLog = new SourceRequestLog(deps.store, deps.logger);
-    this.dedupe = new DedupeClaims(deps.store, deps.clock);
   }
 
   /**
@@ -194,33 +191,37 @@ export class InboundGateway {
 
     const now = this.clock.now();
     const type = eventTypeOf(source.event_type ?? defaultEventTypeRuleFor(v.type), headers, data);
-    let eventId = newId('event', now);
-    if (source.dedupe_window_s > 0) {
-      const key = dedupeKeyOf(source.id_from ?? defaultIdRuleFor(v.type), headers, data, req.body);
-      eventId = await this.dedupe.claim({
-        tenant_id: source.tenant_id,
-        source_id: source.id,
-        key,
-        event_id: eventId,
-        expires_at: now + source.dedupe_window_s * 1000,
-      });
-    }
-    // A replay carries the same key, so it gets the same event id: ingest is idempotent on it, which
-    // makes "stored exactly once" hold even if two copies race, or the first died before storing.
-    const event = buildEvent(
-      {
-        tenantId: source.tenant_id,
-        id: eventId,
-        type,
-        data,
-        sourceId: source.id,
-        rawBody: req.body,
-        rawContentType: contentType,
-        sourceHeaders: this.eventHeaders(source, req.headers),
-      },
-      now,
+    const eventOf = (id: string) =>
+      buildEvent(
+        {
+          tenantId: source.tenant_id,
+          id,
+          type,
+          data,
+          sourceId: source.id,
+          rawBody: req.body,
+          rawContentType: contentType,
+          sourceHeaders: this.eventHeaders(source, req.headers),
+        },
+        now,
+      );
+    const event = eventOf(newId('event', now));
+    // The dedupe key is claimed in the event's own transaction (SQLite; PostgreSQL just before it):
+    // a live claim by an earlier request makes this one a duplicate of that event.
+    let result = await this.ingestor.ingest(
+      source.dedupe_window_s > 0
+        ? {
+            event,
+            dedupe: {
+              key: dedupeKeyOf(source.id_from ?? defaultIdRuleFor(v.type), headers, data, req.body),
+              expires_at: now + source.dedupe_window_s * 1000,
+            },
+          }
+        : { event },
     );
-    const result = await this.ingestor.ingest({ event });
+    // The key's first request died before storing its event: store it under that event's id (ingest
+    // is idempotent on it, so copies racing here are still stored once).
+    if (result.rekeyTo !== undefined) result = await this.ingestor.ingest({ event: eventOf(result.rekeyTo) });
     return result.duplicate
       ? {
           status: 200,

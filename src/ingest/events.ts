@@ -274,7 +274,7 @@ export class EventIngestor {
   }
 
   private settle(w: Waiting, r: IngestResult): void {
-    if (!r.duplicate) {
+    if (!r.duplicate && r.rekeyTo === undefined) {
       this.metrics.eventsIngested.inc({ origin: r.event.source_id === null ? 'api' : 'source' });
       if (r.deliveries > 0) this.metrics.deliveriesCreated.inc(r.deliveries);
     }

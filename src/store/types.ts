@@ -93,6 +93,13 @@ export interface IngestInput {
   event: Event;
   /** deliver to this one webhook only (the `/test` route), whatever the filters say */
   onlyWebhookId?: string;
+  /**
+   * Inbound replay defence: claim this dedupe key of the event's source (as
+   * SourceRepo.claimDedupeKeys) before storing the event, in the same transaction where the engine
+   * can. A live claim of the key by another event makes this a duplicate of that event; a claim
+   * whose event is not stored yields `rekeyTo` instead.
+   */
+  dedupe?: { key: string; expires_at: EpochMs };
 }
 
 export interface IngestResult {
@@ -103,6 +110,11 @@ export interface IngestResult {
   deliveries: number;
   /** those of them leased to the caller's dispatcher in the same transaction (see IngestLease) */
   leased?: ClaimedDelivery[];
+  /**
+   * The dedupe key is on record for this event id, whose event is not stored (its first request
+   * died before storing it): nothing was stored; ingest the event again under this id.
+   */
+  rekeyTo?: string;
 }
 
 /**

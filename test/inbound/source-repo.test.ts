@@ -13,6 +13,7 @@ import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { freshPgSchema, PG_SKIP_REASON, PG_TEST_URL } from '../helpers/pg.js';
+import { event } from '../store/fixtures.js';
 
 interface Engine {
   name: string;
@@ -228,6 +229,62 @@ for (const engine of ENGINES) {
         const many = Array.from({ length: 1200 }, (_, i) => claim(`id:m${i % 900}`, `evt_m${i}`, T0 + 5000));
         const ids = await store.sources.claimDedupeKeys(many, T0 + 100);
         ids.forEach((id, i) => expect(id).toBe(`evt_m${i % 900}`));
+      });
+
+      it('events.ingest with a dedupe key claims it with the event: a replay is a duplicate of the stored event', async () => {
+        const s = aSource('acme', T0 + 40);
+        await store.sources.create(s, hashToken(s.token));
+        const at = T0 + 50;
+        const inbound = (key: string, expires = at + 60_000) => ({
+          event: event('acme', 'stripe.charge', at, { source_id: s.id }),
+          dedupe: { key, expires_at: expires },
+        });
+        // copies in one batch and across concurrent batches: one stored event
+        const first = inbound('id:e1');
+        const batches = await Promise.all([
+          store.events.ingest([first, inbound('id:e1')], at),
+          store.events.ingest([inbound('id:e1'), inbound('id:e2')], at),
+        ]);
+        const e1 = batches.flat().filter((r, i) => i !== 3);
+        const storedE1 = e1.filter((r) => !r.duplicate && r.rekeyTo === undefined);
+        // PostgreSQL may answer a copy in the batch that lost the race with rekeyTo (the winner's
+        // event not yet stored when it looked); whoever re-ingests under that id gets a duplicate
+        for (const r of e1.filter((x) => x.rekeyTo !== undefined)) {
+          const [again] = await store.events.ingest(
+            [{ event: event('acme', 'stripe.charge', at, { id: r.rekeyTo!, source_id: s.id }) }],
+            at,
+          );
+          expect(again!.duplicate).toBe(true);
+        }
+        expect(storedE1).toHaveLength(1);
+        const originalId = storedE1[0]!.event.id;
+        for (const r of e1.filter((x) => x.duplicate)) expect(r.event.id).toBe(originalId);
+        expect(batches[1]![1]).toMatchObject({ duplicate: false });
+        // a later replay, in its own batch: the original comes back
+        const [replay] = await store.events.ingest([inbound('id:e1')], at + 1);
+        expect(replay).toMatchObject({ duplicate: true, deliveries: 0 });
+        expect(replay!.event.id).toBe(originalId);
+        expect((await store.events.list('acme', { source_id: s.id }, { limit: 10 })).data).toHaveLength(2);
+        // a key on record for an event that was never stored (its request died in between): rekeyTo
+        await store.sources.claimDedupeKeys(
+          [
+            {
+              tenant_id: 'acme',
+              source_id: s.id,
+              key: 'id:lost',
+              event_id: 'evt_lost',
+              expires_at: at + 60_000,
+            },
+          ],
+          at,
+        );
+        const lost = inbound('id:lost');
+        const [r] = await store.events.ingest([lost], at);
+        expect(r).toMatchObject({ duplicate: false, deliveries: 0, rekeyTo: 'evt_lost' });
+        expect(await store.events.get('acme', lost.event.id)).toBeNull();
+        // an expired claim is taken over by the next event
+        const [taken] = await store.events.ingest([inbound('id:e2', at + 2)], at + 60_001);
+        expect(taken).toMatchObject({ duplicate: false });
       });
 
       it('appends request logs in batches and pages them newest first, per source', async () => {

@@ -525,6 +525,26 @@ describe('the receiver', () => {
     expect(await typeOf(d.json.id)).toBe('job.done');
   });
 
+  it('a delivery id on record for an event never stored (the first request died) is stored under that event id', async () => {
+    const s = await rig.createSource({
+      name: 'lost',
+      verification: { type: 'none' },
+      id_from: { json_pointer: '/id' },
+    });
+    const lostId = 'evt_01JXT21QZ8MYX4Z4DH2NTG42F4';
+    await rig.api.store.sources.claimDedupeKeys(
+      [{ tenant_id: 'acme', source_id: s.id, key: 'id:dl1', event_id: lostId, expires_at: now + 60_000 }],
+      now,
+    );
+    const res = await rig.send(s.path, { body: '{"id":"dl1","n":1}', headers: json });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ id: lostId });
+    const stored = await rig.api.call('GET', `/v1/tenants/acme/events/${lostId}`);
+    expect(stored.body).toMatchObject({ id: lostId, data: { id: 'dl1', n: 1 } });
+    const again = await rig.send(s.path, { body: '{"id":"dl1","n":1}', headers: json });
+    expect(again.json).toEqual({ id: lostId, duplicate: true });
+  });
+
   it('stores the same delivery again once the dedupe window has passed; window 0 turns dedupe off', async () => {
     const s = await rig.createSource({ name: 'w', verification: { type: 'none' }, dedupe_window_s: 60 });
     const body = '{"same":true}';

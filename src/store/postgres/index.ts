@@ -21,6 +21,7 @@ import { clientConfig, createPool, ensureSchema, withSchemaFromUrl } from './poo
 import { claim } from './sql/claim.js';
 import { complete } from './sql/complete.js';
 import { depth } from './sql/depth.js';
+import { ingestWithDedupe } from '../dedupe-ingest.js';
 import { ingest } from './sql/ingest.js';
 import { nextDueAt } from './sql/next-due-at.js';
 import { release } from './sql/release.js';
@@ -79,6 +80,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const analyzer = new YoungTableAnalyzer(pool);
   const notify = { channel: wake.channel, payload: wake.instanceId, fire: () => wake.fire() };
 
+  const sources = createSourceRepo(db);
   const shared = createSharedRepos(db, {
     // retry, recover, or a resumed or re-enabled webhook committed work that is due now: wake this
     // process at once, then the others
@@ -100,11 +102,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     apiKeys: shared.apiKeys,
     eventTypes: shared.eventTypes,
     webhooks: { ...shared.webhooks, delete: (tenantId, id, now) => deleteWebhook(pool, tenantId, id, now) },
-    sources: createSourceRepo(db),
+    sources,
     events: {
       ...shared.events,
       ingest: async (inputs, now, lease) => {
-        const results = await ingest(pool, inputs, now, notify, lease);
+        const results = await ingestWithDedupe(inputs, now, {
+          claim: (claims, at) => sources.claimDedupeKeys(claims, at),
+          get: (tenantId, id) => shared.events.get(tenantId, id),
+          ingest: (rest, at) => ingest(pool, rest, at, notify, lease),
+        });
         analyzer.count(results.reduce((n, r) => n + r.deliveries, 0));
         return results;
       },

@@ -49,11 +49,12 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   } | null = null;
   const prepared = () => {
     if (hot === null) {
+      const sources = createSourceWrites(conn);
       hot = {
-        ingest: createIngest(conn),
+        ingest: createIngest(conn, sources.claimDedupeKey),
         claim: createClaim(conn),
         queue: createQueueWrites(conn),
-        sources: createSourceWrites(conn),
+        sources,
       };
     }
     return hot;

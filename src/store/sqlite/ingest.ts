@@ -4,7 +4,7 @@ import type { Delivery, EpochMs, Webhook } from '../../domain/types.js';
 import type { EventRow, WebhookRow } from '../kysely/database.js';
 import { eventRow, toEvent, toWebhook } from '../kysely/rows.js';
 import { claimedEventOf, leaseBudget, leasedDelivery, takeLease } from '../lease.js';
-import type { ClaimedDelivery, IngestInput, IngestLease, IngestResult } from '../types.js';
+import type { ClaimedDelivery, DedupeClaim, IngestInput, IngestLease, IngestResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 /**
@@ -30,6 +30,7 @@ interface TenantWebhook {
 
 export function createIngest(
   db: SqliteConnection,
+  claimDedupeKey: (claim: DedupeClaim, now: EpochMs) => string,
 ): (inputs: IngestInput[], now: EpochMs, lease?: IngestLease) => IngestResult[] {
   const byId = db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE tenant_id = ? AND id = ?');
   const byIdempotencyKey = db.prepare<[string, string], EventRow>(
@@ -61,7 +62,29 @@ export function createIngest(
       const webhooksByTenant = new Map<string, TenantWebhook[]>();
       const budget = leaseBudget(leaseOpts);
       const results: IngestResult[] = [];
-      for (const { event, onlyWebhookId } of inputs) {
+      for (const { event, onlyWebhookId, dedupe } of inputs) {
+        if (dedupe !== undefined && event.source_id !== null) {
+          // the replay defence commits with the event: a key is never on record without its event
+          const recorded = claimDedupeKey(
+            {
+              tenant_id: event.tenant_id,
+              source_id: event.source_id,
+              key: dedupe.key,
+              event_id: event.id,
+              expires_at: dedupe.expires_at,
+            },
+            now,
+          );
+          if (recorded !== event.id) {
+            const original = byId.get(event.tenant_id, recorded);
+            results.push(
+              original === undefined
+                ? { event, duplicate: false, deliveries: 0, rekeyTo: recorded }
+                : { event: toEvent(original), duplicate: true, deliveries: 0 },
+            );
+            continue;
+          }
+        }
         const existing =
           byId.get(event.tenant_id, event.id) ??
           (event.idempotency_key === null

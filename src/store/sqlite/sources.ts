@@ -11,6 +11,8 @@ import type { SqliteConnection } from './connection.js';
  * the event ingest itself. Semantics are those of the shared repo (kysely/sources.ts).
  */
 export function createSourceWrites(db: SqliteConnection): {
+  /** one claim, inside the caller's transaction: the event id on record for the key afterwards */
+  claimDedupeKey(claim: DedupeClaim, now: EpochMs): string;
   claimDedupeKeys(claims: readonly DedupeClaim[], now: EpochMs): string[];
   logRequests(requests: Parameters<SourceRepo['logRequests']>[0]): void;
 } {
@@ -34,17 +36,19 @@ export function createSourceWrites(db: SqliteConnection): {
 
   // A later claim of a key in the same batch finds the earlier one's live entry: it gets that
   // event id, as the shared repo answers.
+  const claimOne = (c: DedupeClaim, now: EpochMs): string => {
+    const won = claim.get(c.tenant_id, c.source_id, c.key, c.event_id, c.expires_at, now);
+    return won?.event_id ?? onRecord.get(c.tenant_id, c.source_id, c.key)?.event_id ?? c.event_id;
+  };
   const claimTx = db.transaction((claims: readonly DedupeClaim[], now: EpochMs): string[] =>
-    claims.map((c) => {
-      const won = claim.get(c.tenant_id, c.source_id, c.key, c.event_id, c.expires_at, now);
-      return won?.event_id ?? onRecord.get(c.tenant_id, c.source_id, c.key)?.event_id ?? c.event_id;
-    }),
+    claims.map((c) => claimOne(c, now)),
   );
   const logTx = db.transaction((requests: Parameters<SourceRepo['logRequests']>[0]) => {
     for (const r of requests) insertRequest.run(sourceRequestRow(r));
   });
 
   return {
+    claimDedupeKey: claimOne,
     claimDedupeKeys: (claims, now) => (claims.length === 0 ? [] : claimTx.immediate(claims, now)),
     logRequests: (requests) => {
       if (requests.length > 0) logTx.immediate(requests);

@@ -14,6 +14,7 @@ export interface SlimIngestResult {
   original: Event | null;
   /** leased deliveries without their event, which the main thread has (a webhook object shared by several is copied once) */
   leased: Omit<ClaimedDelivery, 'event'>[] | null;
+  rekeyTo: string | null;
 }
 
 /** main → SQLite thread: call `store[ns][method](...args)` (ns null: `store[method]`) */

@@ -54,6 +54,7 @@ function serve(store: Store): void {
       deliveries: r.deliveries,
       original: r.duplicate ? r.event : null,
       leased: r.leased?.map((c) => ({ delivery: c.delivery, webhook: c.webhook })) ?? null,
+      rekeyTo: r.rekeyTo ?? null,
     }));
 
   function target(msg: CallMessage): (...args: unknown[]) => unknown {

@@ -210,6 +210,7 @@ export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise
             const claimedEvent = claimedEventOf(event);
             result.leased = r.leased.map((l) => ({ ...l, event: claimedEvent }));
           }
+          if (r.rekeyTo !== null) result.rekeyTo = r.rekeyTo;
           return result;
         });
       },
