@@ -3,7 +3,7 @@
  * records their results, gives back what it had claimed but not started, and the process exits 0.
  * A restart on the same file then delivers the rest.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +21,12 @@ describe('graceful shutdown (SIGTERM, real process)', () => {
     dir = mkdtempSync(join(tmpdir(), 'hl-shutdown-'));
     receiver = await startReceiver();
   });
-  afterAll(async () => {
+  // each test leaves its restarted server running: stop it before the next one starts its own
+  afterEach(async () => {
     await server?.stop();
+    server = undefined;
+  });
+  afterAll(async () => {
     await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   });
