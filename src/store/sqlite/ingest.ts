@@ -3,6 +3,7 @@ import { newId } from '../../domain/ids.js';
 import type { Delivery, EpochMs, Webhook } from '../../domain/types.js';
 import type { EventRow, WebhookRow } from '../kysely/database.js';
 import { eventRow, toEvent, toWebhook } from '../kysely/rows.js';
+import { dedupeClaimOf, lostClaimResult } from '../dedupe-ingest.js';
 import { claimedEventOf, leaseBudget, leasedDelivery, takeLease } from '../lease.js';
 import type { ClaimedDelivery, DedupeClaim, IngestInput, IngestLease, IngestResult } from '../types.js';
 import type { SqliteConnection } from './connection.js';
@@ -62,26 +63,15 @@ export function createIngest(
       const webhooksByTenant = new Map<string, TenantWebhook[]>();
       const budget = leaseBudget(leaseOpts);
       const results: IngestResult[] = [];
-      for (const { event, onlyWebhookId, dedupe } of inputs) {
-        if (dedupe !== undefined && event.source_id !== null) {
+      for (const input of inputs) {
+        const { event, onlyWebhookId } = input;
+        const claim = dedupeClaimOf(input);
+        if (claim !== null) {
           // the replay defence commits with the event: a key is never on record without its event
-          const recorded = claimDedupeKey(
-            {
-              tenant_id: event.tenant_id,
-              source_id: event.source_id,
-              key: dedupe.key,
-              event_id: event.id,
-              expires_at: dedupe.expires_at,
-            },
-            now,
-          );
+          const recorded = claimDedupeKey(claim, now);
           if (recorded !== event.id) {
             const original = byId.get(event.tenant_id, recorded);
-            results.push(
-              original === undefined
-                ? { event, duplicate: false, deliveries: 0, rekeyTo: recorded }
-                : { event: toEvent(original), duplicate: true, deliveries: 0 },
-            );
+            results.push(lostClaimResult(event, recorded, original === undefined ? null : toEvent(original)));
             continue;
           }
         }
