@@ -1,6 +1,6 @@
 import { matchesFilter } from '../../domain/event-filter.js';
 import { newId } from '../../domain/ids.js';
-import type { Delivery, EpochMs, Webhook } from '../../domain/types.js';
+import type { Delivery, EpochMs, Event, Webhook } from '../../domain/types.js';
 import type { EventRow, WebhookRow } from '../kysely/database.js';
 import { eventRow, toEvent, toWebhook } from '../kysely/rows.js';
 import { dedupeClaimOf, lostClaimResult } from '../dedupe-ingest.js';
@@ -52,6 +52,9 @@ export function createIngest(
     INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
                             created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`);
+  /** a pending delivery of the event to the webhook, due now */
+  const insertPending = (event: Event, webhookId: string, id: string, now: EpochMs) =>
+    insertDelivery.run(event.tenant_id, id, event.id, webhookId, event.type, now, now, now);
   const insertLeased = db.prepare<Delivery>(`
     INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, attempts, next_attempt_at,
                             lease_owner, lease_expires_at, created_at, updated_at)
@@ -88,18 +91,7 @@ export function createIngest(
 
         if (onlyWebhookId !== undefined) {
           const found = oneWebhook.get(event.tenant_id, onlyWebhookId) !== undefined;
-          if (found) {
-            insertDelivery.run(
-              event.tenant_id,
-              newId('delivery', now),
-              event.id,
-              onlyWebhookId,
-              event.type,
-              now,
-              now,
-              now,
-            );
-          }
+          if (found) insertPending(event, onlyWebhookId, newId('delivery', now), now);
           results.push({ event, duplicate: false, deliveries: found ? 1 : 0 });
           continue;
         }
@@ -118,7 +110,7 @@ export function createIngest(
           deliveries++;
           const id = newId('delivery', now);
           if (!takeLease(budget, w.row.id, w.row.paused !== 0)) {
-            insertDelivery.run(event.tenant_id, id, event.id, w.row.id, event.type, now, now, now);
+            insertPending(event, w.row.id, id, now);
             continue;
           }
           const delivery = leasedDelivery(event, id, w.row, budget!, now);
