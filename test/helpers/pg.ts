@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
+import type { Store } from '../../src/store/types.js';
 
 export const PG_TEST_URL: string | undefined = process.env.HOOKLANE_TEST_DATABASE_URL || undefined;
 
@@ -73,4 +75,26 @@ function redacted(url: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+export interface MigratedPgStore {
+  pg: PgSchema;
+  store: Store;
+  /** closes the store, then drops its schema */
+  close(): Promise<void>;
+}
+
+/** A PostgreSQL store on a fresh schema, migrated: the usual start of a PostgreSQL test file. */
+export async function migratedPgStore(poolSize: number): Promise<MigratedPgStore> {
+  const schema = await freshPgSchema();
+  const store = await openPostgresStore({ url: schema.url, poolSize, schema: schema.schema });
+  await store.migrate();
+  return {
+    pg: schema,
+    store,
+    close: async () => {
+      await store.close();
+      await schema.drop();
+    },
+  };
 }

@@ -4,28 +4,26 @@
  * lookups by (tenant_id, id) through the wrong index (src/store/postgres/analyze.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/types.js';
-import { PG_TEST_URL, freshPgSchema, pgQuery, type PgSchema } from '../helpers/pg.js';
+import { PG_TEST_URL, migratedPgStore, pgQuery, type MigratedPgStore, type PgSchema } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
 import { event, tenant, webhook } from './fixtures.js';
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL statistics for young tables', () => {
+  let db: MigratedPgStore;
   let pg: PgSchema;
   let store: Store;
 
   beforeAll(async () => {
-    pg = await freshPgSchema();
-    store = await openPostgresStore({ url: pg.url, poolSize: 2, schema: pg.schema });
-    await store.migrate();
+    db = await migratedPgStore(2);
+    ({ pg, store } = db);
     await store.tenants.create(tenant('acme'));
     await store.webhooks.create(webhook('acme'));
     await store.webhooks.create(webhook('acme'));
   });
   afterAll(async () => {
-    await store?.close();
-    await pg?.drop();
+    await db?.close();
   });
 
   const analyzed = async () =>

@@ -5,27 +5,25 @@
  * lease expiry sends those deliveries again (docs/durability.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { createPool } from '../../src/store/postgres/pool.js';
 import type { Store } from '../../src/store/types.js';
-import { PG_TEST_URL, freshPgSchema, pgQuery, type PgSchema } from '../helpers/pg.js';
+import { PG_TEST_URL, migratedPgStore, pgQuery, type MigratedPgStore, type PgSchema } from '../helpers/pg.js';
 import { event, tenant, webhook } from './fixtures.js';
 
 // Skipped without HOOKLANE_TEST_DATABASE_URL: these tests need a PostgreSQL server (see test/helpers/pg.ts).
 describe.skipIf(PG_TEST_URL === undefined)('PostgreSQL commit durability per role', () => {
+  let db: MigratedPgStore;
   let pg: PgSchema;
   let store: Store;
 
   beforeAll(async () => {
-    pg = await freshPgSchema();
-    store = await openPostgresStore({ url: pg.url, poolSize: 2, schema: pg.schema });
-    await store.migrate();
+    db = await migratedPgStore(2);
+    ({ pg, store } = db);
     await store.tenants.create(tenant('acme'));
     await store.webhooks.create(webhook('acme'));
   });
   afterAll(async () => {
-    await store?.close();
-    await pg?.drop();
+    await db?.close();
   });
 
   it('a pool asked for async commit sets synchronous_commit = off at connect; the default pool keeps on', async () => {
