@@ -42,7 +42,8 @@ function serve(store: Store): void {
 
   /**
    * events.ingest: the main thread keeps the events it sent (their `data` stays there, see thread.ts);
-   * only a duplicate's stored original comes back.
+   * back come a duplicate's stored original, a lost dedupe claim's id, and the leased deliveries
+   * without their event (the main thread puts its own back).
    */
   const ingestSlim = async (
     inputs: IngestInput[],

@@ -70,12 +70,10 @@ CROSS JOIN LATERAL (
 /** an event whose original vanished between our insert and our read (its tenant was deleted) is retried */
 const MAX_TRIES = 3;
 
-type WebhookTarget = WebhookRow;
-
 export interface IngestWake {
   channel: string;
   payload: string;
-  /** called after a commit that created deliveries */
+  /** called after a commit that left a delivery pending (leased ones need no wake) */
   fire(): void;
 }
 
@@ -107,12 +105,12 @@ export async function ingest(
   });
 
   const tenants = [...new Set(fresh.map((i) => inputs[i]!.event.tenant_id))];
-  const { rows: webhooks } = await pool.query<WebhookTarget>({
+  const { rows: webhooks } = await pool.query<WebhookRow>({
     name: 'hooklane_ingest_webhooks',
     text: WEBHOOKS_SQL,
     values: [tenants],
   });
-  const byTenant = new Map<string, WebhookTarget[]>();
+  const byTenant = new Map<string, WebhookRow[]>();
   for (const w of webhooks) {
     const list = byTenant.get(w.tenant_id);
     if (list === undefined) byTenant.set(w.tenant_id, [w]);
@@ -125,7 +123,7 @@ export async function ingest(
   const budget = leaseBudget(lease);
   /** the leases planned, by delivery id; those of events that turn out duplicates are dropped */
   const planned = new Map<string, ClaimedDelivery>();
-  const parsedWebhooks = new Map<WebhookTarget, Webhook>();
+  const parsedWebhooks = new Map<WebhookRow, Webhook>();
   // Rows go in in key order, so concurrent batches holding the same events (a client retrying on
   // another api process) take their unique-index locks in the same order and rarely deadlock.
   const ordered = [...fresh].sort((a, b) => compareKeys(inputs[a]!.event, inputs[b]!.event));
@@ -231,7 +229,7 @@ export async function ingest(
 }
 
 function targets(
-  w: WebhookTarget,
+  w: WebhookRow,
   event: Event,
   onlyWebhookId: string | undefined,
   filters: Map<string, string[]>,
