@@ -8,7 +8,7 @@
  * `listener_id` (`hooklane listen`) can be routed through a streaming transport instead.
  */
 import { performance } from 'node:perf_hooks';
-import type { Agent, Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 import { newId } from '../domain/ids.js';
 import { errorClassForStatus } from '../domain/outcome.js';
 import type { Attempt, ErrorClass, Webhook, WebhookSecret } from '../domain/types.js';
@@ -182,29 +182,113 @@ function describeError(err: unknown): string {
   return msg.length > ERROR_MESSAGE_LIMIT ? msg.slice(0, ERROR_MESSAGE_LIMIT) : msg;
 }
 
-function headerString(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
+/** What came back for one request: a status, or an error before it, or an error after it. */
+interface Exchange {
+  status: number | null;
+  retryAfter: string | undefined;
+  /** the first RESPONSE_BODY_LIMIT bytes of the answer, null when the body did not complete */
+  excerpt: string | null;
+  /** set when the exchange failed: before the status (no answer) or while reading the body */
+  error: unknown;
+  timedOut: boolean;
 }
 
-/** Reads the first RESPONSE_BODY_LIMIT bytes; the rest is drained without being kept. */
-async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let seen = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (keptBytes < RESPONSE_BODY_LIMIT) {
-      const part =
-        chunk.length > RESPONSE_BODY_LIMIT - keptBytes
-          ? chunk.subarray(0, RESPONSE_BODY_LIMIT - keptBytes)
-          : chunk;
-      kept.push(part);
-      keptBytes += part.length;
-    }
-    seen += chunk.length;
-    // leaving the loop destroys the stream, and with it the connection
-    if (seen > RESPONSE_DRAIN_LIMIT) break;
+const RETRY_AFTER = 'retry-after';
+
+/**
+ * One request through `Agent.dispatch`, with undici's raw handler interface: no Readable for the
+ * body, no AbortSignal, no header object, which `Agent.request` would build for every attempt
+ * (bench #1: a delivery's HTTP client side is the larger part of hooklane's own CPU).
+ *
+ * One deadline covers everything, a connection that is still being opened included: the exchange
+ * settles at `timeoutMs` whatever undici is doing, and a request whose connection opens later is
+ * aborted before a byte of it is written.
+ */
+class ExchangeHandler {
+  private abortRequest: ((err: Error) => void) | null = null;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  private seen = 0;
+  private readonly result: Exchange = {
+    status: null,
+    retryAfter: undefined,
+    excerpt: null,
+    error: null,
+    timedOut: false,
+  };
+
+  constructor(
+    timeoutMs: number,
+    private readonly done: (e: Exchange) => void,
+  ) {
+    this.timer = setTimeout(this.onDeadline, timeoutMs);
   }
-  return Buffer.concat(kept, keptBytes).toString('utf8');
+
+  private readonly onDeadline = (): void => {
+    this.result.timedOut = true;
+    this.settle(new Error('deadline'));
+  };
+
+  private settle(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.result.error = error;
+    if (error === null) this.result.excerpt = Buffer.concat(this.kept, this.keptBytes).toString('utf8');
+    this.done(this.result);
+    // the request may still be queued, connecting, or mid-body: end it and its connection
+    if (error !== null) this.abortRequest?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.settled) abort(new Error('the attempt ended before its connection opened'));
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[]): boolean {
+    if (statusCode < 200) return true; // 1xx: the answer is still to come
+    this.result.status = statusCode;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (name.length === RETRY_AFTER.length && name.toString().toLowerCase() === RETRY_AFTER) {
+        this.result.retryAfter = rawHeaders[i + 1]!.toString();
+        break;
+      }
+    }
+    return true;
+  }
+
+  /** keeps the first RESPONSE_BODY_LIMIT bytes and drains the rest, up to RESPONSE_DRAIN_LIMIT */
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    if (this.keptBytes < RESPONSE_BODY_LIMIT) {
+      const part =
+        chunk.length > RESPONSE_BODY_LIMIT - this.keptBytes
+          ? chunk.subarray(0, RESPONSE_BODY_LIMIT - this.keptBytes)
+          : chunk;
+      this.kept.push(part);
+      this.keptBytes += part.length;
+    }
+    this.seen += chunk.length;
+    if (this.seen > RESPONSE_DRAIN_LIMIT) {
+      // Enough: the excerpt is kept, and the connection is closed rather than drained further.
+      this.settle(null);
+      const abort = this.abortRequest;
+      queueMicrotask(() => abort?.(new Error('response body past the drain limit')));
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.settle(null);
+  }
+
+  onError(err: Error): void {
+    this.settle(err);
+  }
 }
 
 export interface HttpTransportOptions {
@@ -232,49 +316,32 @@ export class HttpTransport implements DeliveryTransport {
     const req = buildRequest(claimed, attemptNumber, now);
     const target = targetOf(webhook.url);
 
-    // One deadline for everything: connecting, sending, the answer's headers and its body.
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, webhook.timeout_ms);
-
-    let status: number | null = null;
-    let responseBody: string | null = null;
-    let retryAfter: string | undefined;
-    let error: string | null = null;
-    let errorClass: ErrorClass | null = null;
     const started = performance.now();
-    try {
-      const res = await this.agent.request({
-        origin: target.origin,
-        path: target.path,
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-        signal: abort.signal,
-      });
-      status = res.statusCode;
-      retryAfter = headerString(res.headers['retry-after']);
+    const x = await new Promise<Exchange>((resolve) => {
+      this.agent.dispatch(
+        { origin: target.origin, path: target.path, method: 'POST', headers: req.headers, body: req.body },
+        new ExchangeHandler(webhook.timeout_ms, resolve),
+      );
+    });
+    const status = x.status;
+    let error: string | null = null;
+    let errorClass: ErrorClass | null;
+    if (status !== null) {
+      // The status decides the outcome; an unfinished body is only noted.
       errorClass = errorClassForStatus(status);
-      try {
-        responseBody = await readExcerpt(res.body);
-      } catch (err) {
-        // The status already decides the outcome; an unfinished body is only noted.
-        error = timedOut ? `response body not complete within ${webhook.timeout_ms} ms` : describeError(err);
-      }
-    } catch (err) {
-      errorClass = timedOut ? 'timeout' : classifyError(err);
-      error = timedOut ? `no answer within ${webhook.timeout_ms} ms` : describeError(err);
-    } finally {
-      clearTimeout(timer);
+      if (x.error !== null)
+        error = x.timedOut
+          ? `response body not complete within ${webhook.timeout_ms} ms`
+          : describeError(x.error);
+    } else {
+      errorClass = x.timedOut ? 'timeout' : classifyError(x.error);
+      error = x.timedOut ? `no answer within ${webhook.timeout_ms} ms` : describeError(x.error);
     }
     // Rounded up: a request that happened took time, even on loopback.
     const durationMs = Math.ceil(performance.now() - started);
 
     return {
-      retryAfter,
+      retryAfter: x.retryAfter,
       attempt: {
         tenant_id: delivery.tenant_id,
         id: newId('attempt', now),
@@ -287,7 +354,7 @@ export class HttpTransport implements DeliveryTransport {
         url: webhook.url,
         request_headers: req.recorded,
         response_status: status,
-        response_body: responseBody,
+        response_body: x.excerpt,
         error,
         error_class: errorClass,
         succeeded: status !== null && status >= 200 && status < 300,

@@ -228,6 +228,52 @@ describe('answers and failures', () => {
     expect(attempt.error).toMatch(/body not complete within 300 ms/);
   });
 
+  it('the timeout also covers connecting: a name that never resolves ends at the webhook timeout', async () => {
+    // The connector's own timeout is 10 s; the attempt must end at the webhook's 300 ms.
+    let lookups = 0;
+    const hanging = new HttpTransport({
+      allowPrivateNetworks: true,
+      lookup: () => {
+        lookups++;
+        return new Promise(() => {});
+      },
+    });
+    try {
+      const webhook = makeWebhook({ url: 'http://never-resolves.test/hook', timeout_ms: 300 });
+      const started = Date.now();
+      const { attempt } = await hanging.send(makeClaimed(webhook), 1, started);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(lookups).toBe(1);
+      expect(attempt).toMatchObject({ response_status: null, error_class: 'timeout', succeeded: false });
+      expect(attempt.error).toMatch(/no answer within 300 ms/);
+    } finally {
+      await hanging.destroy();
+    }
+  });
+
+  it('a connection that opens after the deadline sends nothing', async () => {
+    const srv = await serve(ok);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const late = new HttpTransport({
+      allowPrivateNetworks: true,
+      lookup: async () => {
+        await released;
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+    });
+    try {
+      const webhook = makeWebhook({ url: srv.url.replace('127.0.0.1', 'late.test'), timeout_ms: 200 });
+      const { attempt } = await late.send(makeClaimed(webhook), 1, Date.now());
+      expect(attempt.error_class).toBe('timeout');
+      release();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(srv.hits).toHaveLength(0);
+    } finally {
+      await late.destroy();
+    }
+  });
+
   it('redirects are not followed: a 3xx is a failed attempt', async () => {
     const srv = await serve((hit, res) => {
       if (hit.path === '/moved') {
