@@ -813,6 +813,24 @@ export function describeStoreConformance(
           ]);
         });
 
+        it("a fan-out's deliveries claimed together share one event object (one copy of the payload)", async () => {
+          const { a, b, c } = await withWebhooks('acme', { a: {}, b: {}, c: {} });
+          const fanned = event('acme', 'user.created', T(1));
+          const single = event('acme', 'user.created', T(2));
+          await ingestOne(fanned, T(1));
+          await ingestOne(single, T(2));
+          const got = await store.queue.claim(claimOpts('w1', T(3)));
+          expect(got).toHaveLength(6);
+          const ofFanned = got.filter((x) => x.event.id === fanned.id);
+          expect(ofFanned.map((x) => x.webhook.id).sort()).toEqual([a.id, b.id, c.id].sort());
+          expect(ofFanned[1]!.event).toBe(ofFanned[0]!.event);
+          expect(ofFanned[2]!.event).toBe(ofFanned[0]!.event);
+          expect(ofFanned[0]!.event.payload).toBe(fanned.payload);
+          const ofSingle = got.filter((x) => x.event.id === single.id);
+          expect(ofSingle[0]!.event).not.toBe(ofFanned[0]!.event);
+          expect(ofSingle[0]!.event.payload).toBe(single.payload);
+        });
+
         it('respects limit, and an empty claim asks for nothing', async () => {
           await withWebhooks('acme', { w: {} });
           await store.events.ingest(

@@ -115,7 +115,10 @@ export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => Claim
       (a, b) => order.get(`${a.tenant_id}\u0000${a.id}`)! - order.get(`${b.tenant_id}\u0000${b.id}`)!,
     );
 
+    // One webhook object per webhook and one event object per event: a fan-out's deliveries share
+    // their event's payload (read once, and copied to the main thread once).
     const webhooks = new Map<string, Webhook>();
+    const events = new Map<string, ClaimedDelivery['event']>();
     const claimed: ClaimedDelivery[] = [];
     for (const row of leased) {
       const key = `${row.tenant_id}\u0000${row.webhook_id}`;
@@ -124,19 +127,21 @@ export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => Claim
         webhook = toWebhook(webhookOf.get(row.tenant_id, row.webhook_id)!);
         webhooks.set(key, webhook);
       }
-      const event = eventOf.get(row.tenant_id, row.event_id)!;
-      claimed.push({
-        delivery: toDelivery(row),
-        event: {
+      const eventKey = `${row.tenant_id}\u0000${row.event_id}`;
+      let event = events.get(eventKey);
+      if (event === undefined) {
+        const e = eventOf.get(row.tenant_id, row.event_id)!;
+        event = {
           id: row.event_id,
-          type: event.type,
-          payload: event.payload,
-          raw_body: event.raw_body,
-          raw_content_type: event.raw_content_type,
-          source_id: event.source_id,
-        },
-        webhook,
-      });
+          type: e.type,
+          payload: e.payload,
+          raw_body: e.raw_body,
+          raw_content_type: e.raw_content_type,
+          source_id: e.source_id,
+        };
+        events.set(eventKey, event);
+      }
+      claimed.push({ delivery: toDelivery(row), event, webhook });
     }
     return claimed;
   });

@@ -93,9 +93,11 @@ interface ClaimRow extends DeliveryRow {
 export async function claim(pool: pg.Pool, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
   if (opts.limit <= 0) return [];
   const { rows } = await pool.query<ClaimRow>(CLAIM_SQL, claimParams(opts));
-  // RETURNING has no order: restore oldest-due-first. Webhooks are parsed once per claim.
+  // RETURNING has no order: restore oldest-due-first. Webhooks are parsed once per claim, and the
+  // deliveries of one event share one event object (a fan-out's copies of the payload are dropped).
   rows.sort((a, b) => a.due_at - b.due_at);
   const webhooks = new Map<string, Webhook>();
+  const events = new Map<string, ClaimedDelivery['event']>();
   return rows.map((row) => {
     const key = `${row.tenant_id}\u0000${row.webhook_id}`;
     let webhook = webhooks.get(key);
@@ -103,17 +105,19 @@ export async function claim(pool: pg.Pool, opts: ClaimOptions): Promise<ClaimedD
       webhook = toWebhook(row.webhook);
       webhooks.set(key, webhook);
     }
-    return {
-      delivery: toDelivery(row),
-      event: {
+    const eventKey = `${row.tenant_id}\u0000${row.event_id}`;
+    let event = events.get(eventKey);
+    if (event === undefined) {
+      event = {
         id: row.event_id,
         type: row.event_type_name,
         payload: row.event_payload,
         raw_body: row.event_raw_body,
         raw_content_type: row.event_raw_content_type,
         source_id: row.event_source_id,
-      },
-      webhook,
-    };
+      };
+      events.set(eventKey, event);
+    }
+    return { delivery: toDelivery(row), event, webhook };
   });
 }
