@@ -26,7 +26,10 @@ export interface Config {
   bodyLimitBytes: number;
   /** require https webhook URLs */
   requireHttps: boolean;
-  /** dispatcher: concurrent requests across all webhooks in this process */
+  /**
+   * dispatcher: deliveries this process holds at once across all webhooks, from its claim until
+   * its completion is written (in flight, waiting in a webhook's lane, or being recorded)
+   */
   dispatcherConcurrency: number;
   /** dispatcher: deliveries claimed per statement */
   claimBatchSize: number;
@@ -176,7 +179,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     dispatcherConcurrency: intSetting(
       'HOOKLANE_DISPATCHER_CONCURRENCY',
       env.HOOKLANE_DISPATCHER_CONCURRENCY,
-      256,
+      1024,
       1,
       10000,
     ),
