@@ -1,6 +1,6 @@
 /** Small helpers shared by the engines for lease at ingest (IngestLease in types.ts). */
 import type { Delivery, EpochMs, Event } from '../domain/types.js';
-import type { ClaimedDelivery, IngestLease, IngestResult } from './types.js';
+import type { ClaimedDelivery, IngestLease } from './types.js';
 
 /** the part of an event a claimed delivery carries */
 export function claimedEventOf(e: Event): ClaimedDelivery['event'] {
@@ -12,11 +12,6 @@ export function claimedEventOf(e: Event): ClaimedDelivery['event'] {
     raw_content_type: e.raw_content_type,
     source_id: e.source_id,
   };
-}
-
-/** did the ingest leave a delivery pending (one a dispatcher must be woken to claim)? */
-export function leftPending(r: IngestResult): boolean {
-  return r.deliveries > (r.leased?.length ?? 0);
 }
 
 /** what an ingest batch may still lease */

@@ -1203,6 +1203,28 @@ export function describeStoreConformance(
           };
         }
 
+        it("an ingest whose only pending deliveries are a paused webhook's wakes no one", async () => {
+          await withWebhooks('acme', {
+            paused: { events: ['user.*'], paused: true },
+            live: { events: ['order.*'] },
+          });
+          const { s, wakes, done } = await countingWakes();
+          try {
+            const before = wakes();
+            const [r] = await s.events.ingest([{ event: event('acme', 'user.created', T(1)) }], T(1));
+            expect(r!.deliveries).toBe(1);
+            // a NOTIFY (PostgreSQL) would have come back by now
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            expect(wakes(), "a paused webhook's new delivery").toBe(before);
+            expect(await s.queue.claim(claimOpts('w1', T(2)))).toEqual([]);
+
+            await s.events.ingest([{ event: event('acme', 'order.created', T(2)) }], T(2));
+            await waitFor(() => wakes() > before, { message: "a wake for the live webhook's delivery" });
+          } finally {
+            await done();
+          }
+        });
+
         it('subscribe wakes after an update that resumes a paused webhook, not after other updates', async () => {
           const { w } = await withWebhooks('acme', { w: { paused: true } });
           // its backlog: kept while paused, claimable once resumed

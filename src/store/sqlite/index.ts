@@ -17,7 +17,6 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { createSharedRepos, type Database } from '../kysely/index.js';
 import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
-import { leftPending } from '../lease.js';
 import type { Store } from '../types.js';
 import { createClaim } from './claim.js';
 import { openConnection } from './connection.js';
@@ -88,8 +87,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     events: {
       ...shared.events,
       ingest: async (inputs, now, lease) => {
-        const results = ready().ingest(inputs, now, lease);
-        if (results.some(leftPending)) wake.fire();
+        const { results, claimable } = ready().ingest(inputs, now, lease);
+        if (claimable) wake.fire();
         return results;
       },
     },

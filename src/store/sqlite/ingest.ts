@@ -21,7 +21,17 @@ import type { SqliteConnection } from './connection.js';
  * With a lease (IngestLease), deliveries of unpaused, not excluded webhooks are inserted already
  * leased to the caller's worker, up to the lease's limits, exactly as claim.ts would lease them:
  * the dispatcher starts them without a claim of their own.
+ *
+ * `claimable` says whether the batch left a delivery that a claim could take now: one pending for
+ * an unpaused webhook. A paused webhook's new deliveries wait for its resume, whose update wakes the
+ * dispatchers (webhooks.update), so they need no wake of their own (bench #3 posts to a paused
+ * webhook: before, every batch's commit woke a claim that found nothing).
  */
+export interface SqliteIngestBatch {
+  results: IngestResult[];
+  claimable: boolean;
+}
+
 interface TenantWebhook {
   row: WebhookRow;
   filters: string[];
@@ -32,7 +42,7 @@ interface TenantWebhook {
 export function createIngest(
   db: SqliteConnection,
   claimDedupeKey: (claim: DedupeClaim, now: EpochMs) => string,
-): (inputs: IngestInput[], now: EpochMs, lease?: IngestLease) => IngestResult[] {
+): (inputs: IngestInput[], now: EpochMs, lease?: IngestLease) => SqliteIngestBatch {
   const byId = db.prepare<[string, string], EventRow>('SELECT * FROM events WHERE tenant_id = ? AND id = ?');
   const byIdempotencyKey = db.prepare<[string, string], EventRow>(
     'SELECT * FROM events WHERE tenant_id = ? AND idempotency_key = ?',
@@ -62,10 +72,11 @@ export function createIngest(
             @lease_owner, @lease_expires_at, @created_at, @updated_at)`);
 
   const ingestBatch = db.transaction(
-    (inputs: IngestInput[], now: EpochMs, leaseOpts: IngestLease | undefined): IngestResult[] => {
+    (inputs: IngestInput[], now: EpochMs, leaseOpts: IngestLease | undefined): SqliteIngestBatch => {
       const webhooksByTenant = new Map<string, TenantWebhook[]>();
       const budget = leaseBudget(leaseOpts);
       const results: IngestResult[] = [];
+      let claimable = false;
       for (const input of inputs) {
         const { event, onlyWebhookId } = input;
         const claim = dedupeClaimOf(input);
@@ -91,7 +102,10 @@ export function createIngest(
 
         if (onlyWebhookId !== undefined) {
           const found = oneWebhook.get(event.tenant_id, onlyWebhookId) !== undefined;
-          if (found) insertPending(event, onlyWebhookId, newId('delivery', now), now);
+          if (found) {
+            insertPending(event, onlyWebhookId, newId('delivery', now), now);
+            claimable = true;
+          }
           results.push({ event, duplicate: false, deliveries: found ? 1 : 0 });
           continue;
         }
@@ -109,8 +123,10 @@ export function createIngest(
           if (!matchesFilter(w.filters, event.type)) continue;
           deliveries++;
           const id = newId('delivery', now);
-          if (!takeLease(budget, w.row.id, w.row.paused !== 0)) {
+          const paused = w.row.paused !== 0;
+          if (!takeLease(budget, w.row.id, paused)) {
             insertPending(event, w.row.id, id, now);
+            if (!paused) claimable = true;
             continue;
           }
           const delivery = leasedDelivery(event, id, w.row, budget!, now);
@@ -128,9 +144,10 @@ export function createIngest(
             : { event, duplicate: false, deliveries, leased },
         );
       }
-      return results;
+      return { results, claimable };
     },
   );
 
-  return (inputs, now, lease) => (inputs.length === 0 ? [] : ingestBatch.immediate(inputs, now, lease));
+  return (inputs, now, lease) =>
+    inputs.length === 0 ? { results: [], claimable: false } : ingestBatch.immediate(inputs, now, lease);
 }

@@ -19,7 +19,8 @@ import { toEvent, toWebhook } from '../../kysely/rows.js';
  *
  * With a lease (IngestLease), deliveries of unpaused, not excluded webhooks go in already leased to
  * the caller's worker, as claim.ts would lease them; the statement returns, per event, the ids of
- * those really inserted, and notifies other processes only when a delivery was left pending.
+ * those really inserted, and notifies (and wakes this process) only when a delivery was left pending
+ * for an unpaused webhook: a paused webhook's deliveries wait for its resume, which wakes everyone.
  *
  * Duplicates are races between api processes too: when another process inserts the same event id
  * concurrently, PostgreSQL makes our INSERT wait for its commit and then skip the row; the original
@@ -47,11 +48,13 @@ dl AS (
     AS x(tenant_id, id, event_id, webhook_id, event_type, lease_owner, lease_expires_at)
   JOIN ev ON ev.tenant_id = x.tenant_id AND ev.id = x.event_id
   JOIN webhooks w ON w.tenant_id = x.tenant_id AND w.id = x.webhook_id
-  RETURNING tenant_id, event_id, id, lease_owner
+  RETURNING tenant_id, event_id, id, webhook_id, lease_owner
 )
 SELECT ev.tenant_id, ev.id, count(dl.event_id) AS deliveries,
   array_remove(array_agg(CASE WHEN dl.lease_owner IS NOT NULL THEN dl.id END), NULL) AS leased,
-  (SELECT count(pg_notify($20, $21)) FROM (SELECT 1 FROM dl WHERE dl.lease_owner IS NULL LIMIT 1) s) AS notified
+  (SELECT count(pg_notify($20, $21)) FROM (
+    SELECT 1 FROM dl JOIN webhooks w ON w.tenant_id = dl.tenant_id AND w.id = dl.webhook_id
+    WHERE dl.lease_owner IS NULL AND w.paused = 0 LIMIT 1) s) AS notified
 FROM ev
 LEFT JOIN dl ON dl.tenant_id = ev.tenant_id AND dl.event_id = ev.id
 GROUP BY ev.tenant_id, ev.id`;
@@ -73,7 +76,7 @@ const MAX_TRIES = 3;
 export interface IngestWake {
   channel: string;
   payload: string;
-  /** called after a commit that left a delivery pending (leased ones need no wake) */
+  /** called after a commit that left a delivery pending for an unpaused webhook (leased ones need no wake) */
   fire(): void;
 }
 
@@ -171,12 +174,9 @@ export async function ingest(
   const inserted = new Map<string, { deliveries: number; leased: string[] }>();
   if (fresh.length > 0) {
     const rows = await insertRetryingDeadlocks(pool, [...ev, now, ...dl, wake.channel, wake.payload]);
-    let pending = 0;
-    for (const r of rows) {
-      inserted.set(`${r.tenant_id}\u0000${r.id}`, r);
-      pending += r.deliveries - r.leased.length;
-    }
-    if (pending > 0) wake.fire();
+    for (const r of rows) inserted.set(`${r.tenant_id}\u0000${r.id}`, r);
+    // the same condition as the NOTIFY: a delivery left pending for an unpaused webhook
+    if (rows.some((r) => Number(r.notified) > 0)) wake.fire();
   }
 
   const duplicates: number[] = [];
@@ -255,7 +255,8 @@ interface InsertedEvent {
   deliveries: number;
   /** ids of its deliveries inserted leased */
   leased: string[];
-  notified: number;
+  /** 1 when the statement notified (the same for every row): a claim could take a delivery now */
+  notified: number | string;
 }
 
 const DEADLOCK = '40P01';
