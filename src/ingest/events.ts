@@ -6,12 +6,8 @@
  * `store.events.ingest(batch)` call, i.e. one transaction for many requests. The commit cost (WAL
  * append and, with synchronous=FULL or on PostgreSQL, an fsync) is then paid once per batch instead
  * of once per event, so durable throughput grows with concurrency while a lone request waits no
- * longer than one loop turn.
- *
- * Measured with test/api/ingest-throughput.bench.ts (2 shared cores, SQLite file,
- * 1 matching webhook, 64 concurrent ingests, 20,000 events):
- *   synchronous=NORMAL   batching off (MAX_BATCH 1): see BATCHING_MEASUREMENT below
- *   synchronous=FULL     batching off: …
+ * longer than one loop turn. Bench #3 (bench/README.md) measures it: at 64 requests in flight a
+ * batch holds about 20 events.
  */
 import type { Clock } from '../domain/clock.js';
 import { HooklaneError } from '../domain/errors.js';
