@@ -17,8 +17,8 @@ export interface CompletionBatcherOptions {
   maxBatch?: number;
   /** flush at the latest this long after the first completion arrived, ms (default 2) */
   maxDelayMs?: number;
-  /** called after each batch is written (or given up on) with its completions */
-  onFlushed: (batch: readonly Completion[]) => void;
+  /** called after each batch is written (`written`) or given up on, with its completions */
+  onFlushed: (batch: readonly Completion[], written: boolean) => void;
 }
 
 // A failed write is retried a few times (a busy or briefly unreachable database); after that the
@@ -71,12 +71,13 @@ export class CompletionBatcher {
       const batch =
         this.pending.length <= this.maxBatch ? this.pending : this.pending.slice(0, this.maxBatch);
       this.pending = this.pending.length <= this.maxBatch ? [] : this.pending.slice(this.maxBatch);
-      await this.write(batch);
-      this.opts.onFlushed(batch);
+      const written = await this.write(batch);
+      this.opts.onFlushed(batch, written);
     }
   }
 
-  private async write(batch: Completion[]): Promise<void> {
+  /** false when it gave up */
+  private async write(batch: Completion[]): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         const changed = await this.opts.store.queue.complete(
@@ -88,7 +89,7 @@ export class CompletionBatcher {
           // Leases that expired and were taken over: the other worker's result counts.
           this.opts.logger.debug({ batch: batch.length, changed }, 'some completions lost their lease');
         }
-        return;
+        return true;
       } catch (err) {
         const giveUp = attempt >= WRITE_ATTEMPTS;
         this.opts.logger.error(
@@ -97,7 +98,7 @@ export class CompletionBatcher {
             ? 'could not record delivery results; their leases will expire and they will be sent again'
             : 'recording delivery results failed; retrying',
         );
-        if (giveUp) return;
+        if (giveUp) return false;
         await new Promise((r) => setTimeout(r, WRITE_RETRY_MS * attempt));
       }
     }

@@ -6,6 +6,11 @@
  *     → claim while there is capacity (saturated webhooks excluded, per-webhook share capped)
  *     → start what each webhook's lane allows → send → classify → batch completion
  *
+ * A freed slot claims only while a claim may find something (`claimable`): after a claim that took
+ * all it could see, new due work can only come from a wake (a commit that left deliveries due, a
+ * release, another process's NOTIFY) or with time (the due-time timer, the poll floor), and each of
+ * those claims again. Deliveries leased at ingest then need no claim at all.
+ *
  * Capacity (`concurrency`) counts every delivery this process holds a lease on: waiting in a lane,
  * in flight, or with its result not yet written. A webhook's own cap (`max_in_flight`) and rate
  * limit live in its lane (limits.ts), so a receiver that never answers occupies its own slots and
@@ -94,11 +99,24 @@ export class Dispatcher implements DeliveryHandoff {
   private inFlight = 0;
   private readonly sends = new Set<Promise<void>>();
 
+  /**
+   * Could a claim find work now? Cleared by a claim that returned fewer than it asked for while no
+   * webhook was excluded and none got its full per-webhook share (so it saw every due delivery);
+   * set by every wake, timer, release and given-up completion batch.
+   */
+  private claimable = true;
+  /** counts the events that set `claimable`, so a claim racing one of them does not clear it */
+  private wakes = 0;
+  /** due times may have moved since the last loop (a retry was scheduled, leases were given up) */
+  private dueDirty = true;
+
   private loop: Promise<void> = IDLE;
   private looping = false;
   private again = false;
   private kickScheduled = false;
   private timer: NodeJS.Timeout | null = null;
+  /** when `timer` fires (clock time) */
+  private timerAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly opts: DispatcherOptions) {
     this.log = opts.logger.child({ component: 'dispatcher', worker: opts.workerId });
@@ -119,11 +137,13 @@ export class Dispatcher implements DeliveryHandoff {
       clock: opts.clock,
       logger: this.log,
       workerId: opts.workerId,
-      onFlushed: (batch) => {
+      onFlushed: (batch, written) => {
         this.held -= batch.length;
+        // given up on: the leases expire and the deliveries come back (so does a 410's disable)
+        if (!written) this.wake();
         for (const c of batch) {
-          // written (or given up on: then the 410 comes again when its lease expires)
           if (c.disable_webhook_reason !== undefined) this.disabling.delete(c.attempt.webhook_id);
+          if (c.outcome === 'retry') this.dueDirty = true;
         }
         this.kick();
       },
@@ -133,7 +153,15 @@ export class Dispatcher implements DeliveryHandoff {
   start(): void {
     if (this.running || this.stopping !== null) return;
     this.running = true;
-    this.unsubscribe = this.opts.store.queue.subscribe(() => this.kick());
+    this.unsubscribe = this.opts.store.queue.subscribe(() => this.wake());
+    this.wake();
+  }
+
+  /** New due work may exist (a commit, a release, time passing): the next loop claims. */
+  private wake(): void {
+    this.claimable = true;
+    this.dueDirty = true;
+    this.wakes++;
     this.kick();
   }
 
@@ -190,6 +218,14 @@ export class Dispatcher implements DeliveryHandoff {
     setImmediate(() => {
       this.kickScheduled = false;
       if (!this.running || this.looping) return;
+      if (!this.claimable && !this.dueDirty) {
+        // only slots freed since the last loop: nothing to claim and no new due time, but a lane
+        // (a rate limit's next token, a waiting delivery's deadline) may want the timer sooner
+        this.startReady();
+        const lane = this.limits.nextWakeAt(this.opts.clock.now(), this.maxWaitMs);
+        if (lane !== null && lane < this.timerAt) this.setTimer(lane - this.opts.clock.now());
+        return;
+      }
       this.looping = true;
       this.loop = this.runLoop().finally(() => {
         this.looping = false;
@@ -206,10 +242,12 @@ export class Dispatcher implements DeliveryHandoff {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   private async runLoop(): Promise<void> {
     this.clearTimer();
+    this.dueDirty = false;
     let delay = this.opts.pollIntervalMs;
     try {
       do {
@@ -221,7 +259,14 @@ export class Dispatcher implements DeliveryHandoff {
     } catch (err) {
       this.log.error({ err }, 'dispatcher loop failed; retrying after the poll interval');
     }
-    if (this.running) this.timer = setTimeout(() => this.kick(), delay);
+    if (this.running) this.setTimer(delay);
+  }
+
+  private setTimer(delayMs: number): void {
+    this.clearTimer();
+    const delay = Math.max(1, delayMs);
+    this.timerAt = this.opts.clock.now() + delay;
+    this.timer = setTimeout(() => this.wake(), delay);
   }
 
   private async claimWhileCapacity(): Promise<void> {
@@ -230,7 +275,7 @@ export class Dispatcher implements DeliveryHandoff {
       this.startReady();
       const capacity = concurrency - this.held;
       if (capacity <= 0 && this.offered > 0) this.starvedByOffers = true;
-      if (capacity <= 0 || !this.running) return;
+      if (capacity <= 0 || !this.running || !this.claimable) return;
       const limit = Math.min(claimBatchSize, capacity);
       const now = clock.now();
       const excluded = new Set(this.limits.excluded(now));
@@ -258,10 +303,16 @@ export class Dispatcher implements DeliveryHandoff {
         }
       }
       if (claimed < limit) {
-        const rest = await this.claimInto(limit - claimed, [...excluded], now);
+        const asked = limit - claimed;
+        const wakes = this.wakes;
+        const perWebhookLimit = this.limits.perWebhookLimit(asked, now);
+        const rest = await this.claimInto(asked, [...excluded], now, perWebhookLimit);
         if (rest === null) return;
         claimed += rest.length;
         this.lastHogs = this.limits.tookShare(rest, concurrency);
+        // nothing else is due now; a wake that came during the claim may have made more due
+        if (wakes === this.wakes && sawEverything(rest, asked, excluded, perWebhookLimit))
+          this.claimable = false;
       }
       if (claimed < limit) {
         this.startReady();
@@ -309,7 +360,12 @@ export class Dispatcher implements DeliveryHandoff {
   }
 
   /** Claims up to `limit` and queues them on their lanes; null when stop() began meanwhile. */
-  private async claimInto(limit: number, exclude: string[], now: number): Promise<ClaimedDelivery[] | null> {
+  private async claimInto(
+    limit: number,
+    exclude: string[],
+    now: number,
+    perWebhookLimit = this.limits.perWebhookLimit(limit, now),
+  ): Promise<ClaimedDelivery[] | null> {
     const { store, workerId, leaseMarginMs } = this.opts;
     this.lastClaimAt = now;
     const claimed = await store.queue.claim({
@@ -318,7 +374,7 @@ export class Dispatcher implements DeliveryHandoff {
       now,
       leaseMarginMs,
       excludeWebhookIds: exclude,
-      perWebhookLimit: this.limits.perWebhookLimit(limit, now),
+      perWebhookLimit,
     });
     this.held += claimed.length;
     if (!this.running) {
@@ -370,6 +426,9 @@ export class Dispatcher implements DeliveryHandoff {
 
   private async release(claimed: ClaimedDelivery[]): Promise<void> {
     if (claimed.length === 0) return;
+    // pending again: claimable by this process too once their lanes have room
+    this.claimable = true;
+    this.wakes++;
     try {
       await this.opts.store.queue.release(
         this.opts.workerId,
@@ -570,4 +629,25 @@ export class Dispatcher implements DeliveryHandoff {
       return null;
     }
   }
+}
+
+/**
+ * Did a claim see every delivery due now? It did when it returned fewer than `asked`, no webhook
+ * was excluded from it, and no webhook got its full per-webhook share (which may have left some of
+ * that webhook's due deliveries behind).
+ */
+function sawEverything(
+  claimed: readonly ClaimedDelivery[],
+  asked: number,
+  excluded: ReadonlySet<string>,
+  perWebhookLimit: number,
+): boolean {
+  if (claimed.length >= asked || excluded.size > 0) return false;
+  const counts = new Map<string, number>();
+  for (const c of claimed) {
+    const n = (counts.get(c.webhook.id) ?? 0) + 1;
+    if (n >= perWebhookLimit) return false;
+    counts.set(c.webhook.id, n);
+  }
+  return true;
 }

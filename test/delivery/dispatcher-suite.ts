@@ -479,50 +479,81 @@ export function dispatcherSuite(on: Engine): void {
       await statusOf(r, id!, wh.id, 'succeeded', 2);
     });
 
-    it('an ingest through the handoff leases its deliveries to the dispatcher: sent though no claim took them and no wake came', async () => {
-      const srv = await serve((_h, res) => res.end());
-      let claims = 0;
-      let claimed = 0;
+    /**
+     * A rig whose claims are counted, started and past its first (empty) claim, with an ingestor
+     * that leases new deliveries to its dispatcher; a poll floor of one minute, so nothing may wait
+     * for polling. `wakes: false` drops the store's wakes.
+     */
+    async function handoffRig(wakes: boolean) {
+      const counts = { claims: 0, claimed: 0 };
       const r = await rigWith({
-        // a floor of one minute: nothing may wait for polling
         dispatcher: { pollIntervalMs: 60_000 },
         wrapStore: (store) => ({
           ...store,
           queue: {
             ...store.queue,
             claim: async (o) => {
-              claims++;
+              counts.claims++;
               const got = await store.queue.claim(o);
-              claimed += got.length;
+              counts.claimed += got.length;
               return got;
             },
-            // no wakes: only the handoff can start these deliveries in time
-            subscribe: () => () => {},
+            ...(wakes ? {} : { subscribe: () => () => {} }),
           },
         }),
       });
-      const a = await r.webhook({ url: `${srv.url}/a` });
-      const b = await r.webhook({ url: `${srv.url}/b`, paused: true });
-      r.start();
-      await waitFor(() => claims > 0, { message: 'the first (empty) claim' });
       const ingestor = new EventIngestor({
         store: r.store,
         clock: r.clock,
         metrics: new Metrics({ defaultMetrics: false }),
       });
       ingestor.setHandoff(r.dispatcher);
-      const accepted = await Promise.all(
-        [1, 2, 3].map((n) =>
-          ingestor.ingest({
-            event: buildEvent({ tenantId: TENANT, type: 'a.b', data: { n } }, r.clock.now()),
-          }),
-        ),
-      );
+      const ingest = (n: number) =>
+        ingestor.ingest({ event: buildEvent({ tenantId: TENANT, type: 'a.b', data: { n } }, r.clock.now()) });
+      return {
+        r,
+        counts,
+        ingest,
+        async start() {
+          r.start();
+          await waitFor(() => counts.claims > 0, { message: 'the first (empty) claim' });
+        },
+      };
+    }
+
+    it('an ingest through the handoff leases its deliveries to the dispatcher: sent though no claim took them and no wake came', async () => {
+      const srv = await serve((_h, res) => res.end());
+      // no wakes: only the handoff can start these deliveries in time
+      const { r, counts, ingest, start } = await handoffRig(false);
+      const a = await r.webhook({ url: `${srv.url}/a` });
+      const b = await r.webhook({ url: `${srv.url}/b`, paused: true });
+      await start();
+      const accepted = await Promise.all([1, 2, 3].map(ingest));
       for (const { event } of accepted) await statusOf(r, event.id, a.id, 'succeeded', 1);
       expect(hitsTo(srv, '/a')).toHaveLength(3);
-      expect(claimed).toBe(0); // every one came leased from its ingest
+      expect(counts.claimed).toBe(0); // every one came leased from its ingest
       // the paused webhook's deliveries were not leased: they wait, pending
       for (const { event } of accepted) expect((await r.deliveryOf(event.id, b.id)).status).toBe('pending');
+    });
+
+    it('deliveries leased at ingest cost no claims: finished sends claim only while a claim may find work', async () => {
+      const srv = await serve((_h, res) => res.end());
+      const { r, counts, ingest, start } = await handoffRig(true);
+      const a = await r.webhook({ url: `${srv.url}/a` });
+      await start();
+      const before = counts.claims;
+      // one at a time: ten ingest batches, ten sends, ten completion batches
+      for (let n = 0; n < 10; n++) {
+        const { event } = await ingest(n);
+        await statusOf(r, event.id, a.id, 'succeeded', 1);
+      }
+      expect(hitsTo(srv, '/a')).toHaveLength(10);
+      expect(counts.claims - before).toBe(0);
+
+      // a delivery left pending (its ingest had no lease to offer) wakes a claim that sends it
+      const [id] = await r.send('a.b');
+      await statusOf(r, id!, a.id, 'succeeded', 1);
+      expect(counts.claims - before).toBeGreaterThan(0);
     });
 
     it('a retry that becomes due while a claim runs is not left to the poll floor', async () => {
