@@ -323,13 +323,15 @@ export class Dispatcher implements DeliveryHandoff {
 
   /**
    * Lease at ingest (DeliveryHandoff): an ingest batch may lease its new deliveries to this
-   * process, as many as it wants and a claim now could take. The slots are reserved until
-   * acceptLeased, so concurrent batches and claims never take more than the capacity.
+   * process, as many as it wants and this process has room for (not capped at a claim's batch
+   * size: the rows are inserted either way, and each one left pending would cost a claim). The
+   * slots are reserved until acceptLeased, so concurrent batches and claims never take more than
+   * the capacity.
    */
   offerLease(wanted: number): IngestLease | null {
     if (!this.running) return null;
-    const { clock, claimBatchSize, concurrency, workerId, leaseMarginMs } = this.opts;
-    const limit = Math.min(wanted, claimBatchSize, concurrency - this.held);
+    const { clock, concurrency, workerId, leaseMarginMs } = this.opts;
+    const limit = Math.min(wanted, concurrency - this.held);
     if (limit <= 0) return null;
     const now = clock.now();
     const exclude = this.limits.excluded(now);

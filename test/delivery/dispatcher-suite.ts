@@ -484,10 +484,10 @@ export function dispatcherSuite(on: Engine): void {
      * that leases new deliveries to its dispatcher; a poll floor of one minute, so nothing may wait
      * for polling. `wakes: false` drops the store's wakes.
      */
-    async function handoffRig(wakes: boolean) {
+    async function handoffRig(wakes: boolean, dispatcher: { claimBatchSize?: number } = {}) {
       const counts = { claims: 0, claimed: 0 };
       const r = await rigWith({
-        dispatcher: { pollIntervalMs: 60_000 },
+        dispatcher: { pollIntervalMs: 60_000, ...dispatcher },
         wrapStore: (store) => ({
           ...store,
           queue: {
@@ -534,6 +534,23 @@ export function dispatcherSuite(on: Engine): void {
       expect(counts.claimed).toBe(0); // every one came leased from its ingest
       // the paused webhook's deliveries were not leased: they wait, pending
       for (const { event } of accepted) expect((await r.deliveryOf(event.id, b.id)).status).toBe('pending');
+    });
+
+    it('an ingest leases a whole fan-out, more than one claim would take', async () => {
+      const srv = await serve((_h, res) => res.end());
+      const { r, counts, ingest, start } = await handoffRig(true, { claimBatchSize: 2 });
+      const hooks = [];
+      for (let i = 0; i < 5; i++) hooks.push(await r.webhook({ url: `${srv.url}/w${i}` }));
+      await start();
+      // the ingestor asks for as many leases per event as the last batch's widest fan-out
+      const first = await ingest(1);
+      for (const w of hooks) await statusOf(r, first.event.id, w.id, 'succeeded', 1);
+      const claimedBefore = counts.claimed;
+      const { event, deliveries, leased } = await ingest(2);
+      expect(deliveries).toBe(5);
+      expect(leased).toHaveLength(5);
+      for (const w of hooks) await statusOf(r, event.id, w.id, 'succeeded', 1);
+      expect(counts.claimed).toBe(claimedBefore);
     });
 
     it('deliveries leased at ingest cost no claims: finished sends claim only while a claim may find work', async () => {
