@@ -8,8 +8,9 @@
  *
  * A freed slot claims only while a claim may find something (`claimable`): after a claim that took
  * all it could see, new due work can only come from a wake (a commit that left deliveries due, a
- * release, another process's NOTIFY) or with time (the due-time timer, the poll floor), and each of
- * those claims again. Deliveries leased at ingest then need no claim at all.
+ * release, another process's NOTIFY), with time (the due-time timer, the poll floor), or from a
+ * webhook that claim left out (at its cap) getting room again, and each of those claims again.
+ * Deliveries leased at ingest then need no claim at all, even beside a stuck webhook's backlog.
  *
  * Capacity (`concurrency`) counts every delivery this process holds a lease on: waiting in a lane,
  * in flight, or with its result not yet written. A webhook's own cap (`max_in_flight`) and rate
@@ -101,10 +102,12 @@ export class Dispatcher implements DeliveryHandoff {
 
   /**
    * Could a claim find work now? Cleared by a claim that returned fewer than it asked for while no
-   * webhook was excluded and none got its full per-webhook share (so it saw every due delivery);
-   * set by every wake, timer, release and given-up completion batch.
+   * webhook got its full per-webhook share (so it saw every due delivery of the webhooks it did not
+   * exclude); set by every wake, timer, release and given-up completion batch, and once one of the
+   * webhooks that claim excluded (`blocked`: at their cap, rate-limited, being disabled) has room.
    */
   private claimable = true;
+  private blocked: ReadonlySet<string> = new Set();
   /** counts the events that set `claimable`, so a claim racing one of them does not clear it */
   private wakes = 0;
   /** due times may have moved since the last loop (a retry was scheduled, leases were given up) */
@@ -160,6 +163,7 @@ export class Dispatcher implements DeliveryHandoff {
   /** New due work may exist (a commit, a release, time passing): the next loop claims. */
   private wake(): void {
     this.claimable = true;
+    this.blocked = new Set();
     this.dueDirty = true;
     this.wakes++;
     this.kick();
@@ -218,7 +222,7 @@ export class Dispatcher implements DeliveryHandoff {
     setImmediate(() => {
       this.kickScheduled = false;
       if (!this.running || this.looping) return;
-      if (!this.claimable && !this.dueDirty) {
+      if (!this.mayClaim() && !this.dueDirty) {
         // only slots freed since the last loop: nothing to claim and no new due time, but a lane
         // (a rate limit's next token, a waiting delivery's deadline) may want the timer sooner
         this.startReady();
@@ -275,7 +279,7 @@ export class Dispatcher implements DeliveryHandoff {
       this.startReady();
       const capacity = concurrency - this.held;
       if (capacity <= 0 && this.offered > 0) this.starvedByOffers = true;
-      if (capacity <= 0 || !this.running || !this.claimable) return;
+      if (capacity <= 0 || !this.running || !this.mayClaim()) return;
       const limit = Math.min(claimBatchSize, capacity);
       const now = clock.now();
       const excluded = new Set(this.limits.excluded(now));
@@ -310,9 +314,12 @@ export class Dispatcher implements DeliveryHandoff {
         if (rest === null) return;
         claimed += rest.length;
         this.lastHogs = this.limits.tookShare(rest, concurrency);
-        // nothing else is due now; a wake that came during the claim may have made more due
-        if (wakes === this.wakes && sawEverything(rest, asked, excluded, perWebhookLimit))
+        // nothing else is due now but the excluded webhooks' work; a wake that came during the
+        // claim may have made more due
+        if (wakes === this.wakes && sawEverything(rest, asked, perWebhookLimit)) {
           this.claimable = false;
+          this.blocked = excluded;
+        }
       }
       if (claimed < limit) {
         this.startReady();
@@ -385,6 +392,13 @@ export class Dispatcher implements DeliveryHandoff {
     }
     await this.admit(claimed, now);
     return claimed;
+  }
+
+  /** `claimable`, or made so by a blocked webhook that has room again */
+  private mayClaim(): boolean {
+    if (!this.claimable && this.blocked.size > 0 && this.limits.anyRoom(this.blocked, this.opts.clock.now()))
+      this.claimable = true;
+    return this.claimable;
   }
 
   /** Queues leased deliveries on their lanes; gives back those it may not send now. */
@@ -634,17 +648,12 @@ export class Dispatcher implements DeliveryHandoff {
 }
 
 /**
- * Did a claim see every delivery due now? It did when it returned fewer than `asked`, no webhook
- * was excluded from it, and no webhook got its full per-webhook share (which may have left some of
- * that webhook's due deliveries behind).
+ * Did a claim see every delivery due now, but those of the webhooks it excluded? It did when it
+ * returned fewer than `asked` and no webhook got its full per-webhook share (which may have left
+ * some of that webhook's due deliveries behind).
  */
-function sawEverything(
-  claimed: readonly ClaimedDelivery[],
-  asked: number,
-  excluded: ReadonlySet<string>,
-  perWebhookLimit: number,
-): boolean {
-  if (claimed.length >= asked || excluded.size > 0) return false;
+function sawEverything(claimed: readonly ClaimedDelivery[], asked: number, perWebhookLimit: number): boolean {
+  if (claimed.length >= asked) return false;
   const counts = new Map<string, number>();
   for (const c of claimed) {
     const n = (counts.get(c.webhook.id) ?? 0) + 1;

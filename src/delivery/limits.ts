@@ -125,6 +125,15 @@ export class WebhookLimits {
     return lane.maxInFlight + prefetch - lane.inFlight - lane.waiting.length;
   }
 
+  /** Could a claim take a delivery of any of these webhooks now? (An unknown lane has room.) */
+  anyRoom(webhookIds: Iterable<string>, now: number): boolean {
+    for (const id of webhookIds) {
+      const lane = this.lanes.get(id);
+      if (lane === undefined || this.room(lane, now) > 0) return true;
+    }
+    return false;
+  }
+
   /** Queues a claimed delivery on its webhook's lane. */
   admit(claimed: ClaimedDelivery, now: number): void {
     this.lane(claimed.webhook, now).waiting.push({ claimed, claimedAt: now });

@@ -484,7 +484,10 @@ export function dispatcherSuite(on: Engine): void {
      * that leases new deliveries to its dispatcher; a poll floor of one minute, so nothing may wait
      * for polling. `wakes: false` drops the store's wakes.
      */
-    async function handoffRig(wakes: boolean, dispatcher: { claimBatchSize?: number } = {}) {
+    async function handoffRig(
+      wakes: boolean,
+      dispatcher: { claimBatchSize?: number; leaseMarginMs?: number } = {},
+    ) {
       const counts = { claims: 0, claimed: 0 };
       const r = await rigWith({
         dispatcher: { pollIntervalMs: 60_000, ...dispatcher },
@@ -514,6 +517,13 @@ export function dispatcherSuite(on: Engine): void {
         r,
         counts,
         ingest,
+        /** ingests `count` events one at a time, each sent to `webhookId` before the next */
+        async oneByOne(webhookId: string, count: number) {
+          for (let n = 0; n < count; n++) {
+            const { event } = await ingest(n);
+            await statusOf(r, event.id, webhookId, 'succeeded', 1);
+          }
+        },
         async start() {
           r.start();
           await waitFor(() => counts.claims > 0, { message: 'the first (empty) claim' });
@@ -555,15 +565,12 @@ export function dispatcherSuite(on: Engine): void {
 
     it('deliveries leased at ingest cost no claims: finished sends claim only while a claim may find work', async () => {
       const srv = await serve((_h, res) => res.end());
-      const { r, counts, ingest, start } = await handoffRig(true);
+      const { r, counts, oneByOne, start } = await handoffRig(true);
       const a = await r.webhook({ url: `${srv.url}/a` });
       await start();
       const before = counts.claims;
-      // one at a time: ten ingest batches, ten sends, ten completion batches
-      for (let n = 0; n < 10; n++) {
-        const { event } = await ingest(n);
-        await statusOf(r, event.id, a.id, 'succeeded', 1);
-      }
+      // ten ingest batches, ten sends, ten completion batches
+      await oneByOne(a.id, 10);
       expect(hitsTo(srv, '/a')).toHaveLength(10);
       expect(counts.claims - before).toBe(0);
 
@@ -571,6 +578,32 @@ export function dispatcherSuite(on: Engine): void {
       const [id] = await r.send('a.b');
       await statusOf(r, id!, a.id, 'succeeded', 1);
       expect(counts.claims - before).toBeGreaterThan(0);
+    });
+
+    it('a webhook at its cap with a backlog costs no claim per finished send of another webhook, and gets its backlog once it has room', async () => {
+      const srv = await serve((hit, res) => {
+        if (hit.path !== '/stuck') res.end();
+        // /stuck answers nothing: its attempts end at its timeout
+      });
+      // deliveries waiting in /stuck's lane are not handed back (stale) during the test
+      const { r, counts, oneByOne, start } = await handoffRig(true, { leaseMarginMs: 20_000 });
+      await r.webhook({ url: `${srv.url}/stuck`, events: ['stuck'], max_in_flight: 1, timeout_ms: 4000 });
+      const a = await r.webhook({ url: `${srv.url}/a` });
+      await start();
+      await r.send('stuck', 1);
+      await waitFor(() => hitsTo(srv, '/stuck').length === 1, { message: 'the first stuck attempt' });
+      // its backlog arrives while its only slot is taken: the wake's claim leaves it pending
+      const woken = counts.claims;
+      await r.send('stuck', 2);
+      await waitFor(() => counts.claims > woken, { message: 'the claim after the backlog arrived' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = counts.claims;
+      await oneByOne(a.id, 10);
+      // while /stuck holds its only slot a claim could take nothing, and none was made
+      expect(hitsTo(srv, '/stuck')).toHaveLength(1);
+      expect(counts.claims - before).toBe(0);
+      // its timeout frees the slot: the rest of its backlog goes out, with no wake needed
+      await waitFor(() => hitsTo(srv, '/stuck').length >= 2, { message: 'the second stuck attempt' });
     });
 
     it('a retry that becomes due while a claim runs is not left to the poll floor', async () => {
