@@ -189,7 +189,7 @@ interface Exchange {
   /** the first RESPONSE_BODY_LIMIT bytes of the answer, null when the body did not complete */
   excerpt: string | null;
   /** set when the exchange failed: before the status (no answer) or while reading the body */
-  error: unknown;
+  error: Error | null;
   timedOut: boolean;
 }
 
@@ -228,18 +228,20 @@ class ExchangeHandler {
 
   private readonly onDeadline = (): void => {
     this.result.timedOut = true;
-    this.settle(new Error('deadline'));
+    const deadline = new Error('deadline');
+    this.settle(deadline);
+    // the request may still be mid-body: end it and its connection (one still queued or connecting
+    // is aborted in onConnect)
+    this.abortRequest?.(deadline);
   };
 
-  private settle(error: unknown): void {
+  private settle(error: Error | null): void {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
     this.result.error = error;
     if (error === null) this.result.excerpt = Buffer.concat(this.kept, this.keptBytes).toString('utf8');
     this.done(this.result);
-    // the request may still be queued, connecting, or mid-body: end it and its connection
-    if (error !== null) this.abortRequest?.(error instanceof Error ? error : new Error(String(error)));
   }
 
   onConnect(abort: (err?: Error) => void): void {
