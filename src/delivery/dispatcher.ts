@@ -162,11 +162,16 @@ export class Dispatcher implements DeliveryHandoff {
 
   /** New due work may exist (a commit, a release, time passing): the next loop claims. */
   private wake(): void {
+    this.markClaimable();
+    this.dueDirty = true;
+    this.kick();
+  }
+
+  /** the next claim may find work; a claim already under way must not clear that (`wakes`) */
+  private markClaimable(): void {
     this.claimable = true;
     this.blocked = new Set();
-    this.dueDirty = true;
     this.wakes++;
-    this.kick();
   }
 
   /**
@@ -282,8 +287,7 @@ export class Dispatcher implements DeliveryHandoff {
       if (capacity <= 0 || !this.running || !this.mayClaim()) return;
       const limit = Math.min(claimBatchSize, capacity);
       const now = clock.now();
-      const excluded = new Set(this.limits.excluded(now));
-      for (const id of this.disabling) excluded.add(id);
+      const excluded = this.excludedAt(now);
 
       // While a webhook holds more than its fair share, or took a full share in the last claim
       // that served everyone, other webhooks' due work is claimed first: otherwise a webhook whose
@@ -341,15 +345,13 @@ export class Dispatcher implements DeliveryHandoff {
     const limit = Math.min(wanted, concurrency - this.held);
     if (limit <= 0) return null;
     const now = clock.now();
-    const exclude = this.limits.excluded(now);
-    for (const id of this.disabling) exclude.push(id);
     this.held += limit;
     this.offered += limit;
     return {
       workerId,
       limit,
       leaseMarginMs,
-      excludeWebhookIds: exclude,
+      excludeWebhookIds: [...this.excludedAt(now)],
       perWebhookLimit: this.limits.perWebhookLimit(limit, now),
     };
   }
@@ -392,6 +394,13 @@ export class Dispatcher implements DeliveryHandoff {
     }
     await this.admit(claimed, now);
     return claimed;
+  }
+
+  /** webhooks nothing may be claimed or leased for now: lanes without room, and those being disabled */
+  private excludedAt(now: number): Set<string> {
+    const excluded = new Set(this.limits.excluded(now));
+    for (const id of this.disabling) excluded.add(id);
+    return excluded;
   }
 
   /** `claimable`, or made so by a blocked webhook that has room again */
@@ -443,8 +452,7 @@ export class Dispatcher implements DeliveryHandoff {
   private async release(claimed: ClaimedDelivery[]): Promise<void> {
     if (claimed.length === 0) return;
     // pending again: claimable by this process too once their lanes have room
-    this.claimable = true;
-    this.wakes++;
+    this.markClaimable();
     try {
       await this.opts.store.queue.release(
         this.opts.workerId,
