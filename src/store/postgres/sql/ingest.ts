@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { newId } from '../../../domain/ids.js';
 import { matchesFilter } from '../../../domain/event-filter.js';
-import type { Event, Webhook } from '../../../domain/types.js';
+import type { Delivery, Event, Webhook } from '../../../domain/types.js';
 import { claimedEventOf, leaseBudget, leasedDelivery, takeLease, type LeaseBudget } from '../../lease.js';
 import type { ClaimedDelivery, IngestInput, IngestLease, IngestResult } from '../../types.js';
 import type { EventRow, WebhookRow } from '../../kysely/database.js';
@@ -150,24 +150,22 @@ export async function ingest(
     for (const w of byTenant.get(event.tenant_id) ?? []) {
       if (!targets(w, event, onlyWebhookId, filters)) continue;
       const id = newId('delivery', now);
-      const leased = onlyWebhookId === undefined && takeLease(budget, w.id, w.paused !== 0);
-      if (leased) {
-        const delivery = leasedDelivery(event, id, w, budget as LeaseBudget, now);
+      let lease: Delivery | null = null;
+      if (onlyWebhookId === undefined && takeLease(budget, w.id, w.paused !== 0)) {
+        lease = leasedDelivery(event, id, w, budget as LeaseBudget, now);
         let webhook = parsedWebhooks.get(w);
         if (webhook === undefined) parsedWebhooks.set(w, (webhook = toWebhook(w)));
-        planned.set(id, { delivery, event: (claimedEvent ??= claimedEventOf(event)), webhook });
-        [
-          event.tenant_id,
-          id,
-          event.id,
-          w.id,
-          event.type,
-          delivery.lease_owner,
-          delivery.lease_expires_at,
-        ].forEach((v, col) => dl[col]!.push(v));
-      } else {
-        [event.tenant_id, id, event.id, w.id, event.type, null, null].forEach((v, col) => dl[col]!.push(v));
+        planned.set(id, { delivery: lease, event: (claimedEvent ??= claimedEventOf(event)), webhook });
       }
+      [
+        event.tenant_id,
+        id,
+        event.id,
+        w.id,
+        event.type,
+        lease?.lease_owner ?? null,
+        lease?.lease_expires_at ?? null,
+      ].forEach((v, col) => dl[col]!.push(v));
     }
   }
 
