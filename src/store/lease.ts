@@ -2,8 +2,8 @@
 import type { Delivery, EpochMs, Event } from '../domain/types.js';
 import type { ClaimedDelivery, IngestLease } from './types.js';
 
-/** the part of an event a claimed delivery carries */
-export function claimedEventOf(e: Event): ClaimedDelivery['event'] {
+/** the part of an event a claimed delivery carries (from an Event, or a claim's row of one) */
+export function claimedEventOf(e: ClaimedDelivery['event']): ClaimedDelivery['event'] {
   return {
     id: e.id,
     type: e.type,

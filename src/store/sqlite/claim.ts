@@ -1,6 +1,7 @@
 import type { Webhook } from '../../domain/types.js';
 import type { DeliveryRow, EventRow, WebhookRow } from '../kysely/database.js';
 import { toDelivery, toWebhook } from '../kysely/rows.js';
+import { claimedEventOf } from '../lease.js';
 import type { ClaimedDelivery, ClaimOptions } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -80,13 +81,13 @@ interface Walk {
   reach: number;
 }
 
-type ClaimEvent = Pick<EventRow, 'type' | 'payload' | 'raw_body' | 'raw_content_type' | 'source_id'>;
+type ClaimEvent = Pick<EventRow, 'id' | 'type' | 'payload' | 'raw_body' | 'raw_content_type' | 'source_id'>;
 
 export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => ClaimedDelivery[] {
   const scan = db.prepare<{ now: number; exclude: string }, ScanRow>(SCAN_SQL);
   const lease = db.prepare<{ worker: string; now: number; picked: string }, DeliveryRow>(LEASE_SQL);
   const eventOf = db.prepare<[string, string], ClaimEvent>(
-    'SELECT type, payload, raw_body, raw_content_type, source_id FROM events WHERE tenant_id = ? AND id = ?',
+    'SELECT id, type, payload, raw_body, raw_content_type, source_id FROM events WHERE tenant_id = ? AND id = ?',
   );
   const webhookOf = db.prepare<[string, string], WebhookRow>(
     'SELECT * FROM webhooks WHERE tenant_id = ? AND id = ?',
@@ -130,15 +131,7 @@ export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => Claim
       const eventKey = `${row.tenant_id}\u0000${row.event_id}`;
       let event = events.get(eventKey);
       if (event === undefined) {
-        const e = eventOf.get(row.tenant_id, row.event_id)!;
-        event = {
-          id: row.event_id,
-          type: e.type,
-          payload: e.payload,
-          raw_body: e.raw_body,
-          raw_content_type: e.raw_content_type,
-          source_id: e.source_id,
-        };
+        event = claimedEventOf(eventOf.get(row.tenant_id, row.event_id)!);
         events.set(eventKey, event);
       }
       claimed.push({ delivery: toDelivery(row), event, webhook });
