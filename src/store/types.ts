@@ -139,8 +139,9 @@ export interface EventRepo {
    * The transactional outbox. For each input, in ONE transaction for the whole batch: if an event
    * with the same (tenant, id) or (tenant, idempotency_key) exists, return it as a duplicate;
    * otherwise insert the event and one pending delivery (due now) per active matching webhook of
-   * its tenant. After commit, wake the dispatcher(s) when any delivery was left pending. Results
-   * are in input order. With `lease`, some new deliveries may come back leased (IngestLease).
+   * its tenant. After commit, wake the dispatcher(s) when a delivery was left pending for an
+   * unpaused webhook (a paused one's wait for its resume, which wakes them). Results are in input
+   * order. With `lease`, some new deliveries may come back leased (IngestLease).
    */
   ingest(inputs: IngestInput[], now: EpochMs, lease?: IngestLease): Promise<IngestResult[]>;
   get(tenantId: string, id: string): Promise<Event | null>;
