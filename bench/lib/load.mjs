@@ -119,7 +119,10 @@ export async function openLoop({ origins, ratePerSec, durationMs, maxInFlight = 
         pending.delete(p);
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    // sleep until the next request is due (at least 1 ms): a slow side load must not wake the
+    // load generator every millisecond, which costs every process on the machine CPU time
+    const nextDueAt = startedAt + (i * 1000) / ratePerSec;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextDueAt - nowMs())));
   }
   await Promise.all(pending);
   const endedAt = nowMs();
