@@ -901,6 +901,56 @@ export function describeStoreConformance(
           expect(await store.queue.claim(claimOpts('w2', T(100)))).toHaveLength(1);
         });
 
+        // limit 4 (as many claimable webhooks as the claim could serve, 2 each) and limit 6 (fewer: the
+        // claim may stop once each has its share) pick the same rows, in the same order, past an
+        // excluded webhook's older backlog
+        for (const limit of [4, 6]) {
+          it(`with limit ${limit}, picks the oldest due of the webhooks it may take, pending and expired leases alike, behind an excluded backlog`, async () => {
+            const { dead, a, b } = await withWebhooks('acme', {
+              dead: { events: ['dead.*'] },
+              a: { events: ['a.*'] },
+              b: { events: ['b.*'], timeout_ms: 1_000 },
+            });
+            const b0 = event('acme', 'b.x', T(0));
+            await ingestOne(b0, T(0));
+            const [first] = await store.queue.claim(claimOpts('w0', T(3), { leaseMarginMs: 1_000 }));
+            expect(first!.delivery.lease_expires_at).toBe(T(5));
+            await store.events.ingest(
+              [1, 2, 3, 4, 5].map((i) => ({ event: event('acme', 'dead.x', T(1), { id: `evt_dead_${i}` }) })),
+              T(1),
+            );
+            const a2 = event('acme', 'a.x', T(2));
+            const b3 = event('acme', 'b.x', T(3));
+            const a4 = event('acme', 'a.x', T(4));
+            const a6 = event('acme', 'a.x', T(6));
+            for (const [e, at] of [
+              [a2, 2],
+              [b3, 3],
+              [a4, 4],
+              [a6, 6],
+            ] as const)
+              await ingestOne(e, T(at));
+
+            const got = await store.queue.claim(
+              claimOpts('w1', T(10), { limit, perWebhookLimit: 2, excludeWebhookIds: [dead.id] }),
+            );
+            // a6 is due too, but a has its 2; b's expired lease (due T(5)) is b's second
+            expect(got.map((c) => c.event.id)).toEqual([a2.id, b3.id, a4.id, b0.id]);
+            expect(got.map((c) => c.webhook.id)).toEqual([a.id, b.id, a.id, b.id]);
+            expect(got.every((c) => c.delivery.lease_owner === 'w1')).toBe(true);
+            const rest = await store.queue.claim(claimOpts('w2', T(10)));
+            expect(rest.map((c) => c.webhook.id)).toEqual([
+              dead.id,
+              dead.id,
+              dead.id,
+              dead.id,
+              dead.id,
+              a.id,
+            ]);
+            expect(rest[5]!.event.id).toBe(a6.id);
+          });
+        }
+
         it('takes at most perWebhookLimit deliveries of one webhook per claim', async () => {
           const { a, b } = await withWebhooks('acme', { a: { events: ['a.*'] }, b: { events: ['b.*'] } });
           // a's backlog is older: without the cap it would fill the whole batch
