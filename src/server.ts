@@ -71,6 +71,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     databaseUrl: config.databaseUrl,
     sqliteSynchronous: config.sqliteSynchronous,
     sqliteThread: config.sqliteThread,
+    sqliteCheckpoint: config.sqliteCheckpoint,
     pgPoolSize: config.pgPoolSize,
     ...(opts.pgSchema !== undefined ? { pgSchema: opts.pgSchema } : {}),
   });

@@ -20,6 +20,8 @@ export interface Config {
   sqliteSynchronous: SqliteSynchronous;
   /** SQLite only: run the database in its own thread (default), off the API's event loop */
   sqliteThread: boolean;
+  /** SQLite only: WAL checkpoints in a thread of their own (default) or in the writer's commits */
+  sqliteCheckpoint: 'background' | 'writer';
   /** PostgreSQL connection pool size per process */
   pgPoolSize: number;
   /** request body limit for the API, bytes */
@@ -167,6 +169,12 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
       'NORMAL',
     ),
     sqliteThread: boolSetting('HOOKLANE_SQLITE_THREAD', env.HOOKLANE_SQLITE_THREAD, true),
+    sqliteCheckpoint: oneOf(
+      'HOOKLANE_SQLITE_CHECKPOINT',
+      env.HOOKLANE_SQLITE_CHECKPOINT,
+      ['background', 'writer'] as const,
+      'background',
+    ),
     pgPoolSize: intSetting('HOOKLANE_PG_POOL_SIZE', env.HOOKLANE_PG_POOL_SIZE, 10, 1, 1000),
     bodyLimitBytes: intSetting(
       'HOOKLANE_BODY_LIMIT_BYTES',

@@ -19,6 +19,7 @@ import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
 import type { Store } from '../types.js';
 import { createClaim } from './claim.js';
+import { startCheckpointer } from './checkpointer.js';
 import { openConnection } from './connection.js';
 import { createIngest } from './ingest.js';
 import { runMigrations } from './migrate.js';
@@ -31,10 +32,18 @@ export interface SqliteStoreOptions {
   /** file path, or ':memory:' */
   path: string;
   synchronous: 'NORMAL' | 'FULL';
+  /**
+   * where WAL checkpoints run: 'background', a thread of their own (checkpointer.ts; what `hooklane
+   * serve` uses unless HOOKLANE_SQLITE_CHECKPOINT=writer), or 'writer' (default here), SQLite's own
+   * automatic checkpoint in the commit that fills the WAL to 1,000 pages. ':memory:' has no WAL.
+   */
+  checkpoint?: 'background' | 'writer';
 }
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   const conn = openConnection(opts.path, opts.synchronous);
+  const checkpointer =
+    opts.checkpoint === 'background' && opts.path !== ':memory:' ? startCheckpointer(conn, opts.path) : null;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
   const wake = new Wake();
   const shared = createSharedRepos(db, { wake: () => wake.fire() });
@@ -114,6 +123,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     },
     close: () => {
       closed ??= (async () => {
+        await checkpointer?.stop();
         await db.destroy();
         if (conn.open) conn.close();
       })();

@@ -15,8 +15,6 @@
  * `openSqliteStore` (index.ts) is the same engine in the calling thread; `hooklane migrate`, the
  * tests of the engine itself and HOOKLANE_SQLITE_THREAD=false use it.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type {
   ApiKeyRepo,
@@ -35,6 +33,7 @@ import { claimedEventOf } from '../lease.js';
 import type { SqliteStoreOptions } from './index.js';
 import { SQLITE_CAPABILITIES, sqlitePoolStatus } from './capabilities.js';
 import { Wake } from './wake.js';
+import { workerScript } from './worker-script.js';
 import {
   deserializeError,
   restoreBuffers,
@@ -93,23 +92,8 @@ const QUEUE: Methods<Omit<QueueRepo, 'subscribe'>> = {
 };
 const STATS: Methods<Omit<StatsRepo, 'pool'>> = { series: true };
 
-/**
- * The compiled worker script beside this module. Run from TypeScript sources (vitest), this module
- * is a .ts file and Node 20 cannot run a .ts worker: the build's copy under dist/ is used then
- * (`npm test` builds first).
- */
-function workerScript(): URL {
-  const beside = new URL('./thread-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL(
-    import.meta.url.replace(/\/src\/store\/sqlite\/thread\.ts$/, '/dist/src/store/sqlite/thread-worker.js'),
-  );
-  if (built.href !== beside.href && existsSync(fileURLToPath(built))) return built;
-  throw new Error(`the SQLite thread's script ${fileURLToPath(beside)} is missing: run npm run build`);
-}
-
 export async function openSqliteStoreInThread(opts: SqliteStoreOptions): Promise<Store> {
-  const worker = new Worker(workerScript(), { workerData: opts, name: 'hooklane-sqlite' });
+  const worker = new Worker(workerScript('thread-worker.js'), { workerData: opts, name: 'hooklane-sqlite' });
   const wake = new Wake();
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
