@@ -6,7 +6,7 @@ export interface OpenStoreOptions {
   sqliteSynchronous?: Config['sqliteSynchronous'];
   /** SQLite only: run the connection in a worker thread (sqlite/thread.ts); default false */
   sqliteThread?: boolean;
-  /** SQLite only: where WAL checkpoints run (sqlite/checkpointer.ts); default 'writer' */
+  /** SQLite only: where WAL checkpoints run (sqlite/checkpointer.ts); unset, the store's default ('writer') */
   sqliteCheckpoint?: Config['sqliteCheckpoint'];
   pgPoolSize?: number;
   /** PostgreSQL only: use this schema (created if missing); tests use one per file */
@@ -23,7 +23,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     const sqlite = {
       path: url.slice('sqlite:'.length),
       synchronous: opts.sqliteSynchronous ?? 'NORMAL',
-      checkpoint: opts.sqliteCheckpoint ?? 'writer',
+      checkpoint: opts.sqliteCheckpoint,
     } as const;
     if (opts.sqliteThread === true) {
       const { openSqliteStoreInThread } = await import('./sqlite/thread.js');
