@@ -488,7 +488,7 @@ export function dispatcherSuite(on: Engine): void {
       wakes: boolean,
       dispatcher: { claimBatchSize?: number; leaseMarginMs?: number } = {},
     ) {
-      const counts = { claims: 0, claimed: 0 };
+      const counts = { claims: 0, claimed: 0, answered: 0 };
       const r = await rigWith({
         dispatcher: { pollIntervalMs: 60_000, ...dispatcher },
         wrapStore: (store) => ({
@@ -499,6 +499,7 @@ export function dispatcherSuite(on: Engine): void {
               counts.claims++;
               const got = await store.queue.claim(o);
               counts.claimed += got.length;
+              counts.answered++;
               return got;
             },
             ...(wakes ? {} : { subscribe: () => () => {} }),
@@ -526,7 +527,8 @@ export function dispatcherSuite(on: Engine): void {
         },
         async start() {
           r.start();
-          await waitFor(() => counts.claims > 0, { message: 'the first (empty) claim' });
+          // answered, not only asked: a wake while the first claim is still out makes another one
+          await waitFor(() => counts.answered > 0, { message: 'the first (empty) claim' });
         },
       };
     }
