@@ -4,7 +4,7 @@
  * - connection.ts   the single better-sqlite3 connection (WAL, synchronous NORMAL or FULL)
  * - migrations/     the schema; migrate.ts applies it in one IMMEDIATE transaction
  * - ingest.ts       the transactional outbox (event + deliveries, one transaction per batch)
- * - claim.ts        the claim walk over the two partial due indexes
+ * - claim.ts        the claim: expired leases, then pending rows webhook by webhook (pending-webhooks.ts)
  * - queue.ts        complete, release, nextDueAt, depth, and the cascading deletes
  * - sources.ts      the inbound gateway's per-request writes (dedupe claims, request log)
  * - wake.ts         the in-process wake after commits

@@ -2,6 +2,7 @@ import type { EpochMs } from '../../domain/types.js';
 import { attemptRow } from '../kysely/rows.js';
 import type { Completion, QueueDepth } from '../types.js';
 import type { SqliteConnection } from './connection.js';
+import { createPendingWebhooks } from './pending-webhooks.js';
 
 /**
  * The SQLite engine's queue writes besides claim (claim.ts) and ingest (ingest.ts). Each verb is one
@@ -55,13 +56,9 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
   const releaseOne = db.prepare<[number, string, string, string]>(`
     UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
     WHERE tenant_id = ? AND id = ? AND lease_owner = ? AND status = 'delivering'`);
-  const nextDue = db.prepare<[], { next_attempt_at: number }>(`
-    SELECT d.next_attempt_at FROM deliveries d
-    JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
-    WHERE d.status = 'pending' AND w.active = 1 AND w.paused = 0
-    ORDER BY d.next_attempt_at LIMIT 1`);
-  // nextDue walks the due index past rows of paused or disabled webhooks: when no webhook can take
-  // work at all (bench #3, a paused webhook's whole backlog), that walk finds nothing; skip it.
+  // nextDueAt visits the webhooks with pending work (one seek each, pending-webhooks.ts); when no
+  // webhook can take work at all (bench #3, a paused webhook's whole backlog), it skips even that.
+  const pendingWebhooks = createPendingWebhooks(db);
   const anyActive = db.prepare<[], { one: number }>(
     'SELECT 1 AS one FROM webhooks WHERE active = 1 AND paused = 0 LIMIT 1',
   );
@@ -140,7 +137,7 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
       deliveries.length === 0 ? 0 : releaseTx.immediate(workerId, deliveries, now),
     nextDueAt: () => {
       // the earliest of: a pending delivery becoming due, a lease expiring (crash recovery)
-      const due = anyActive.get() === undefined ? null : (nextDue.get()?.next_attempt_at ?? null);
+      const due = anyActive.get() === undefined ? null : pendingWebhooks.earliest();
       const lease = nextLease.get()?.lease_expires_at ?? null;
       if (due === null) return lease;
       if (lease === null) return due;
