@@ -244,4 +244,20 @@ CREATE INDEX deliveries_webhook_created ON deliveries (tenant_id, webhook_id, cr
 CREATE INDEX deliveries_created ON deliveries (tenant_id, created_at, status);
 `,
   },
+  {
+    version: 4,
+    name: 'pending_index_per_webhook',
+    sql: `
+-- deliveries_claim held pending and leased rows in one due order, and the claim and nextDueAt read
+-- it from the oldest entry, stepping over every row of a webhook they could not serve: a paused
+-- webhook's or a saturated one's backlog, unbounded, walked by every claim (docs/scaling.md: a
+-- claim of 200 took ~78 ms behind 200,000 rows of one paused webhook). Pending rows are now keyed
+-- by webhook: the claim skips from one webhook to the next (a seek each) and reads due rows only
+-- of those it may serve (sql/claim.ts). Leased rows keep an index of their own by expiry. Two
+-- partial indexes where there was one: every row is in at most one of them, so writes cost the same.
+CREATE INDEX deliveries_pending ON deliveries (tenant_id, webhook_id, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_leased ON deliveries (lease_expires_at) WHERE status = 'delivering';
+DROP INDEX deliveries_claim;
+`,
+  },
 ];

@@ -7,40 +7,68 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
 /**
  * claim: one statement takes a batch of due deliveries and sets this worker's lease on them.
  *
- * 1. `due` reads the claim index (deliveries_claim) in due order — pending rows by next_attempt_at,
- *    leased rows by lease expiry — keeping rows of active, unpaused, not excluded webhooks, and
- *    stops after a window of `window` rows. No locks yet.
- * 2. `fair` keeps at most perWebhookLimit rows per webhook from that window, so one webhook's
- *    backlog does not fill the whole batch (fairness as far as the window reaches: a window of
- *    4 × limit rows).
- * 3. `locked` locks them with FOR UPDATE SKIP LOCKED, oldest due first, up to `limit`: a row another
+ * 1. `hooks` visits the webhooks that have pending deliveries by skipping through deliveries_pending
+ *    (tenant_id, webhook_id, next_attempt_at) from one webhook to the next: one index seek each,
+ *    landing on its oldest pending row. A webhook's backlog is never walked, whatever its size.
+ * 2. `due` keeps the webhooks this worker may serve (active, not paused, not excluded) whose oldest
+ *    row is due, oldest first, at most `limit` of them, and reads up to perWebhookLimit of each one's
+ *    oldest due rows; plus expired leases (a crashed worker's) from deliveries_leased, in expiry
+ *    order, of the same webhooks, at most `window`. No locks yet.
+ * 3. `fair` keeps at most perWebhookLimit rows per webhook (an expired lease and pending rows of
+ *    one webhook share its share).
+ * 4. `locked` locks them with FOR UPDATE SKIP LOCKED, oldest due first, up to `limit`: a row another
  *    worker is claiming right now is skipped, not waited for, and a row another worker claimed and
- *    committed since step 1 fails the re-checked condition. So concurrent claimers never get the
- *    same row. The condition is spelled as an OR here, not as the claim index's expression: with
- *    the index expression the planner hashes the whole claim index (200,000 due rows) to join 400
- *    rows, instead of 400 primary key probes.
- * 4. The UPDATE sets the lease (now + the webhook's timeout + margin) and returns what the worker
+ *    committed since step 2 fails the re-checked condition. So concurrent claimers never get the
+ *    same row.
+ * 5. The UPDATE sets the lease (now + the webhook's timeout + margin) and returns what the worker
  *    needs to send: the delivery, its event's payload bytes and its webhook.
  *
- * Sent as an unnamed statement, so it is planned with the actual batch sizes every time. Measured
- * on 1,000,000 deliveries (200,000 due, 100 webhooks), claiming 200: custom plan 9 ms (1.5 ms of
- * it planning); a cached generic plan, not knowing the LIMITs, picks the hash join: 133 ms.
+ * Sent as an unnamed statement, so it is planned with the actual batch sizes every time.
  */
 const WINDOW_FACTOR = 4;
 
-const CLAIMABLE_AT = `CASE WHEN d.status = 'pending' THEN d.next_attempt_at ELSE d.lease_expires_at END`;
+/** the webhooks with pending deliveries, each with its oldest next_attempt_at (a loose index scan) */
+export const PENDING_WEBHOOKS_CTE = `
+hooks AS (
+  (SELECT tenant_id, webhook_id, next_attempt_at AS oldest FROM deliveries
+   WHERE status = 'pending'
+   ORDER BY tenant_id, webhook_id, next_attempt_at LIMIT 1)
+  UNION ALL
+  SELECT n.tenant_id, n.webhook_id, n.oldest
+  FROM hooks h CROSS JOIN LATERAL (
+    SELECT tenant_id, webhook_id, next_attempt_at AS oldest FROM deliveries
+    WHERE status = 'pending' AND (tenant_id, webhook_id) > (h.tenant_id, h.webhook_id)
+    ORDER BY tenant_id, webhook_id, next_attempt_at LIMIT 1
+  ) n
+)`;
 
 export const CLAIM_SQL = `
-WITH due AS MATERIALIZED (
-  SELECT d.tenant_id, d.id, d.webhook_id, ${CLAIMABLE_AT} AS due_at
-  FROM deliveries d
-  JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
-  WHERE d.status IN ('pending', 'delivering')
-    AND ${CLAIMABLE_AT} <= $1
-    AND w.active = 1 AND w.paused = 0
-    AND d.webhook_id <> ALL ($4::text[])
-  ORDER BY ${CLAIMABLE_AT}
-  LIMIT $5
+WITH RECURSIVE ${PENDING_WEBHOOKS_CTE},
+serve AS (
+  SELECT h.tenant_id, h.webhook_id, h.oldest
+  FROM hooks h JOIN webhooks w ON w.tenant_id = h.tenant_id AND w.id = h.webhook_id
+  WHERE h.oldest <= $1 AND w.active = 1 AND w.paused = 0 AND h.webhook_id <> ALL ($4::text[])
+  ORDER BY h.oldest
+  LIMIT $7
+),
+due AS MATERIALIZED (
+  SELECT p.tenant_id, p.id, p.webhook_id, p.due_at
+  FROM serve s CROSS JOIN LATERAL (
+    SELECT d.tenant_id, d.id, d.webhook_id, d.next_attempt_at AS due_at
+    FROM deliveries d
+    WHERE d.tenant_id = s.tenant_id AND d.webhook_id = s.webhook_id
+      AND d.status = 'pending' AND d.next_attempt_at <= $1
+    ORDER BY d.next_attempt_at
+    LIMIT $6
+  ) p
+  UNION ALL
+  (SELECT d.tenant_id, d.id, d.webhook_id, d.lease_expires_at AS due_at
+   FROM deliveries d
+   JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+   WHERE d.status = 'delivering' AND d.lease_expires_at <= $1
+     AND w.active = 1 AND w.paused = 0 AND d.webhook_id <> ALL ($4::text[])
+   ORDER BY d.lease_expires_at
+   LIMIT $5)
 ),
 fair AS (
   SELECT tenant_id, id, due_at

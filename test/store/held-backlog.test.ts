@@ -1,0 +1,190 @@
+/**
+ * A backlog the claim cannot take (a paused webhook's, or one at its in-flight cap) must not make
+ * the claim for everyone else slower. The claim and nextDueAt used to walk the due index from its
+ * oldest row and step over every such row: on SQLite, with 300,000 deliveries of one paused webhook
+ * held, another webhook's deliveries ran 4x slower. On both engines they now visit one index entry
+ * per webhook with pending work (src/store/sqlite/pending-webhooks.ts, src/store/postgres/sql/claim.ts).
+ *
+ * The cost is compared with itself: the median of 31 claims (and nextDueAt calls) on the same file,
+ * before and after 100,000 deliveries of another webhook are held. A walk over that backlog takes
+ * milliseconds where the claim takes a fraction of one (SQLite before the fix: 15–21 ms against
+ * 0.2–0.3 ms); the bound, 10x plus 1 ms, leaves room for a noisy machine and none for a walk.
+ * PostgreSQL runs only with HOOKLANE_TEST_DATABASE_URL (CI sets it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { ClaimOptions, Store } from '../../src/store/types.js';
+import { PG_SKIP_REASON, PG_TEST_URL, freshPgSchema, pgQuery } from '../helpers/pg.js';
+import { event, tenant, webhook } from './fixtures.js';
+
+const HELD = 100_000;
+const ROUNDS = 31;
+const T0 = 1_750_000_000_000;
+
+const live = webhook('acme', { events: ['live.*'], created_at: T0 });
+const held = webhook('acme', { events: ['held.*'], created_at: T0 });
+
+/** `HELD` pending deliveries of the held webhook, all due before any live one (distinct times: a defined order) */
+const HOLD_EVENT_SQL = `INSERT INTO events (tenant_id, id, type, timestamp, payload, created_at)
+  VALUES ('acme', 'evt_held', 'held.x', ${T0}, '{}', ${T0})`;
+const holdDeliveriesSql = (series: string, id: string) => `
+  INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, next_attempt_at, created_at, updated_at)
+  SELECT 'acme', ${id}, 'evt_held', '${held.id}', 'held.x', 'pending', ${T0 - HELD} + i, ${T0}, ${T0}
+  FROM ${series}`;
+
+interface Engine {
+  name: string;
+  skip?: string;
+  /** a migrated store on a fresh database, and how to add the held backlog behind its back */
+  open(): Promise<{ store: Store; hold(): Promise<void>; destroy(): Promise<void> }>;
+}
+
+const engines: Engine[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'hooklane-held-'));
+      const path = join(dir, 'hooklane.db');
+      const store = await openSqliteStore({ path, synchronous: 'NORMAL' });
+      await store.migrate();
+      return {
+        store,
+        async hold() {
+          const db = new Database(path);
+          try {
+            db.pragma('busy_timeout = 5000');
+            db.exec(HOLD_EVENT_SQL);
+            db.exec(
+              holdDeliveriesSql(
+                `(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HELD}) SELECT i FROM n)`,
+                "printf('dlv_held_%06d', i)",
+              ),
+            );
+          } finally {
+            db.close();
+          }
+        },
+        destroy: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: PG_TEST_URL === undefined ? PG_SKIP_REASON : undefined,
+    async open() {
+      const pg = await freshPgSchema();
+      const store = await openPostgresStore({ url: pg.url, poolSize: 2, schema: pg.schema });
+      await store.migrate();
+      return {
+        store,
+        async hold() {
+          await pgQuery(HOLD_EVENT_SQL, [], pg.schema);
+          await pgQuery(
+            holdDeliveriesSql(`generate_series(1, ${HELD}) i`, "'dlv_held_' || lpad(i::text, 6, '0')"),
+            [],
+            pg.schema,
+          );
+          await pgQuery('ANALYZE deliveries', [], pg.schema);
+        },
+        destroy: () => pg.drop(),
+      };
+    },
+  },
+];
+
+function claimOpts(now: number, over: Partial<ClaimOptions> = {}): ClaimOptions {
+  return {
+    workerId: 'w1',
+    limit: 50,
+    now,
+    leaseMarginMs: 1_000,
+    excludeWebhookIds: [],
+    perWebhookLimit: 50,
+    ...over,
+  };
+}
+
+for (const engine of engines) {
+  describe.skipIf(engine.skip !== undefined)(
+    `${engine.name}: a held backlog does not slow the claim for other webhooks`,
+    () => {
+      let store: Store;
+      let n = 0;
+      let opened: Awaited<ReturnType<Engine['open']>> | undefined;
+      let before: { claim: number; claimExcluded: number; nextDueAt: number };
+
+      /** median ms of `fn` over ROUNDS runs, each after one live event was ingested */
+      async function medianMs(fn: (now: number) => Promise<unknown>): Promise<number> {
+        const times: number[] = [];
+        for (let i = 0; i < ROUNDS; i++) {
+          const now = T0 + 1_000 + ++n;
+          await store.events.ingest([{ event: event('acme', 'live.x', now) }], now);
+          const t = performance.now();
+          await fn(now);
+          times.push(performance.now() - t);
+        }
+        times.sort((a, b) => a - b);
+        return times[Math.floor(ROUNDS / 2)]!;
+      }
+
+      beforeAll(async () => {
+        opened = await engine.open();
+        store = opened.store;
+        await store.tenants.create(tenant('acme', T0));
+        await store.webhooks.create(live);
+        await store.webhooks.create(held);
+        before = {
+          claim: await medianMs((now) => store.queue.claim(claimOpts(now))),
+          claimExcluded: await medianMs((now) =>
+            store.queue.claim(claimOpts(now, { excludeWebhookIds: [held.id] })),
+          ),
+          nextDueAt: await medianMs(() => store.queue.nextDueAt()),
+        };
+        await opened.hold();
+      }, 120_000);
+
+      afterAll(async () => {
+        await store?.close();
+        await opened?.destroy();
+      });
+
+      const bound = (ms: number) => 10 * ms + 1;
+
+      it('the held webhook at its in-flight cap (excluded): claims cost what they did', async () => {
+        const after = await medianMs(async (now) => {
+          const got = await store.queue.claim(claimOpts(now, { excludeWebhookIds: [held.id] }));
+          expect(new Set(got.map((c) => c.webhook.id))).toEqual(new Set([live.id]));
+        });
+        expect(after).toBeLessThan(bound(before.claimExcluded));
+      });
+
+      it('the held webhook paused: claims and nextDueAt cost what they did', async () => {
+        await store.webhooks.update({ ...held, paused: true, updated_at: T0 + 1 });
+        const claim = await medianMs(async (now) => {
+          const got = await store.queue.claim(claimOpts(now));
+          expect(new Set(got.map((c) => c.webhook.id))).toEqual(new Set([live.id]));
+        });
+        expect(claim).toBeLessThan(bound(before.claim));
+        // every live delivery is leased now; the next due time is the earliest lease's expiry
+        const nextDueAt = await medianMs(() => store.queue.nextDueAt());
+        expect(nextDueAt).toBeLessThan(bound(before.nextDueAt));
+      });
+
+      it('once resumed, the held backlog comes first: it is the oldest due', async () => {
+        await store.webhooks.update({ ...held, paused: false, updated_at: T0 + 2 });
+        const got = await store.queue.claim(claimOpts(T0 + 10_000, { limit: 20, perWebhookLimit: 20 }));
+        expect(got).toHaveLength(20);
+        expect(got.every((c) => c.webhook.id === held.id)).toBe(true);
+        expect(got.map((c) => c.delivery.id)).toEqual(
+          Array.from({ length: 20 }, (_, i) => `dlv_held_${String(i + 1).padStart(6, '0')}`),
+        );
+      });
+    },
+  );
+}
