@@ -5,7 +5,7 @@
  * held, another webhook's deliveries ran 4x slower. On both engines they now visit one index entry
  * per webhook with pending work (src/store/sqlite/pending-webhooks.ts, src/store/postgres/sql/claim.ts).
  *
- * The cost is compared with itself: the median of 31 claims (and nextDueAt calls) on the same file,
+ * The cost is compared with itself: the median of 31 claims (and nextDueAt calls) on the same database,
  * before and after 300,000 deliveries of another webhook are held. A walk over that backlog takes
  * tens of milliseconds where the claim takes a fraction of one or two (at 3a89560: 65 / 84 ms
  * against bounds of 2.6 / 2.9 ms on SQLite, 64 / 79 ms against 23 / 22 ms on PostgreSQL); the bound,
