@@ -104,7 +104,10 @@ export class Dispatcher implements DeliveryHandoff {
    * Could a claim find work now? Cleared by a claim that returned fewer than it asked for while no
    * webhook got its full per-webhook share (so it saw every due delivery of the webhooks it did not
    * exclude); set by every wake, timer, release and given-up completion batch, and once one of the
-   * webhooks that claim excluded (`blocked`: at their cap, rate-limited, being disabled) has room.
+   * webhooks that claim excluded for want of room (`blocked`: at their cap, rate-limited) has room.
+   * A webhook being disabled is excluded too but never blocked: its lane has room, yet nothing of
+   * it may be claimed, and counting it made every finished send claim in vain until its disable
+   * was written.
    */
   private claimable = true;
   private blocked: ReadonlySet<string> = new Set();
@@ -322,7 +325,7 @@ export class Dispatcher implements DeliveryHandoff {
         // claim may have made more due
         if (wakes === this.wakes && sawEverything(rest, asked, perWebhookLimit)) {
           this.claimable = false;
-          this.blocked = excluded;
+          this.blocked = this.withoutDisabling(excluded);
         }
       }
       if (claimed < limit) {
@@ -401,6 +404,14 @@ export class Dispatcher implements DeliveryHandoff {
     const excluded = new Set(this.limits.excluded(now));
     for (const id of this.disabling) excluded.add(id);
     return excluded;
+  }
+
+  /** `excluded` less the webhooks being disabled (see `claimable`) */
+  private withoutDisabling(excluded: Set<string>): Set<string> {
+    if (this.disabling.size === 0) return excluded;
+    const out = new Set<string>();
+    for (const id of excluded) if (!this.disabling.has(id)) out.add(id);
+    return out;
   }
 
   /** `claimable`, or made so by a blocked webhook that has room again */

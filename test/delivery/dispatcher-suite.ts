@@ -15,6 +15,7 @@ import { buildEvent, EventIngestor } from '../../src/ingest/events.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { generateSecret } from '../../src/signing/standard-webhooks.js';
 import type { RetryPolicy } from '../../src/domain/types.js';
+import type { Completion } from '../../src/store/types.js';
 import { waitFor } from '../helpers/wait.js';
 import { testServer, type Hit, type TestServer } from './fixtures.js';
 import { ManualClock, TENANT, startRig, type Engine, type Rig, type RigOptions } from './rig.js';
@@ -482,11 +483,13 @@ export function dispatcherSuite(on: Engine): void {
     /**
      * A rig whose claims are counted, started and past its first (empty) claim, with an ingestor
      * that leases new deliveries to its dispatcher; a poll floor of one minute, so nothing may wait
-     * for polling. `wakes: false` drops the store's wakes.
+     * for polling. `wakes: false` drops the store's wakes. `beforeComplete` runs before each
+     * completion batch is written, which waits for it.
      */
     async function handoffRig(
       wakes: boolean,
       dispatcher: { claimBatchSize?: number; leaseMarginMs?: number } = {},
+      beforeComplete?: (batch: readonly Completion[]) => Promise<void>,
     ) {
       const counts = { claims: 0, claimed: 0, answered: 0 };
       const r = await rigWith({
@@ -501,6 +504,10 @@ export function dispatcherSuite(on: Engine): void {
               counts.claimed += got.length;
               counts.answered++;
               return got;
+            },
+            complete: async (workerId, batch, now) => {
+              await beforeComplete?.(batch);
+              return store.queue.complete(workerId, batch, now);
             },
             ...(wakes ? {} : { subscribe: () => () => {} }),
           },
@@ -606,6 +613,51 @@ export function dispatcherSuite(on: Engine): void {
       expect(counts.claims - before).toBe(0);
       // its timeout frees the slot: the rest of its backlog goes out, with no wake needed
       await waitFor(() => hitsTo(srv, '/stuck').length >= 2, { message: 'the second stuck attempt' });
+    });
+
+    it('a webhook being disabled costs no claim per finished send of another webhook', async () => {
+      const srv = await serve((hit, res) => {
+        res.statusCode = hit.path === '/gone' ? 410 : 200;
+        res.end();
+      });
+      // the batch that disables /gone is held: until it is written /gone is `disabling`, excluded
+      // from claims while its lane has room
+      let releaseDisable!: () => void;
+      const disableHeld = new Promise<void>((resolve) => (releaseDisable = resolve));
+      let disableSeen = false;
+      const { r, counts, ingest, start } = await handoffRig(true, {}, async (batch) => {
+        if (batch.some((c) => c.disable_webhook_reason !== undefined)) {
+          disableSeen = true;
+          await disableHeld;
+        }
+      });
+      const gone = await r.webhook({ url: `${srv.url}/gone`, events: ['gone'] });
+      await r.webhook({ url: `${srv.url}/a`, events: ['a.b'] });
+      await start();
+      await r.send('gone', 1);
+      await waitFor(() => disableSeen, { message: 'the batch that disables /gone' });
+      // a delivery that only a claim sends: that claim leaves /gone out
+      const claimsBefore = counts.answered;
+      await r.send('a.b');
+      await waitFor(() => counts.answered > claimsBefore && hitsTo(srv, '/a').length === 1, {
+        message: 'the claimed delivery to /a',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = counts.claims;
+      // ten events for /a, leased at ingest, sent one after the other (their completions queue
+      // behind the held batch, so their hits are what is awaited)
+      for (let n = 0; n < 10; n++) {
+        await ingest(n);
+        await waitFor(() => hitsTo(srv, '/a').length === n + 2, { message: `send ${n + 2} to /a` });
+      }
+      const claimsMeanwhile = counts.claims - before;
+      releaseDisable();
+      await waitFor(async () => (await r.store.webhooks.get(TENANT, gone.id))?.active === false, {
+        message: '/gone disabled',
+      });
+      // /gone's lane had room, but it was being disabled: no claim could take anything
+      expect(claimsMeanwhile).toBe(0);
+      expect(hitsTo(srv, '/gone')).toHaveLength(1);
     });
 
     it('a retry that becomes due while a claim runs is not left to the poll floor', async () => {
