@@ -4,7 +4,7 @@
  * neighbours; CPU per operation moves far less, and it shows where a scenario's budget goes: at
  * most 2,000,000 / (sum of µs per operation) operations per second fit on the machine.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
@@ -25,20 +25,57 @@ export function statCpuUs(path) {
 const processCpuUs = (pid) => statCpuUs(`/proc/${pid}/stat`);
 
 /**
- * Starts measuring `processes` ({label: pid}) and this process (as 'load generator').
+ * CPU µs used by every process of this machine running `command` (its name in /proc, e.g.
+ * `postgres`, `redis-server`): live ones by their own time, and for PostgreSQL's ended backends the
+ * time their parent reaped (cutime + cstime of the postmaster). null if there is none. The servers
+ * are local and serve nothing else during a run, so a difference over a scenario is what the
+ * scenario cost them.
+ */
+export function commandCpuUs(command) {
+  let total = 0;
+  let found = false;
+  let pids;
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime (fields 14–17 of proc(5))
+    total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_US;
+    found = true;
+  }
+  return found ? total : null;
+}
+
+/** what cpuMeter measures: a pid, or `{ command }` for every process of a local server */
+const cpuUsOf = (what) => (typeof what === 'object' ? commandCpuUs(what.command) : processCpuUs(what));
+/** PostgreSQL's processes, all of them (the scenarios' databases are on the local server) */
+export const POSTGRES = Object.freeze({ command: 'postgres' });
+/** the local Redis server */
+export const REDIS = Object.freeze({ command: 'redis-server' });
+
+/**
+ * Starts measuring `processes` ({label: pid, POSTGRES or REDIS}) and this process (as 'load generator').
  * `perOp(n)` returns {label: µs per operation} for n operations since the start.
  */
 export function cpuMeter(processes = {}) {
-  const start = Object.fromEntries(
-    Object.entries(processes).map(([label, pid]) => [label, processCpuUs(pid)]),
-  );
+  const start = Object.fromEntries(Object.entries(processes).map(([label, pid]) => [label, cpuUsOf(pid)]));
   const self = process.cpuUsage();
   return {
     perOp(n) {
       const used = process.cpuUsage(self);
       const out = { 'load generator': (used.user + used.system) / n };
       for (const [label, pid] of Object.entries(processes)) {
-        const now = processCpuUs(pid);
+        const now = cpuUsOf(pid);
         if (now !== null && start[label] !== null) out[label] = (now - start[label]) / n;
       }
       return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Math.round(v * 10) / 10]));

@@ -6,6 +6,7 @@
  * Target: hooklane (#1, SQLite) >= 1.5x each. hooklane on PostgreSQL (#2) against graphile-worker,
  * same database engine, is shown for information.
  */
+import { POSTGRES, REDIS, describeCpu } from '../lib/cpu.mjs';
 import { measureDelivery } from '../lib/delivery.mjs';
 import { ADMIN_KEY } from '../lib/hooklane.mjs';
 import { newSecret } from '../lib/payload.mjs';
@@ -23,7 +24,8 @@ const REDIS_URL = process.env.HOOKLANE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:637
 const CONCURRENCY = 64;
 const GRAPHILE_POOL = CONCURRENCY + 4;
 
-async function measurePeer(name, options, receiver, quick) {
+/** `server`: the peer's store (POSTGRES, REDIS), whose CPU counts as the peer's */
+async function measurePeer(name, options, receiver, quick, server) {
   const peer = await startPeer(name, {
     adminKey: ADMIN_KEY,
     webhookUrl: `${receiver.url}/hook`,
@@ -33,7 +35,12 @@ async function measurePeer(name, options, receiver, quick) {
   });
   if (peer.unavailable) return { unavailable: peer.unavailable };
   try {
-    return await measureDelivery({ origins: [peer.url], receiver, quick });
+    return await measureDelivery({
+      origins: [peer.url],
+      receiver,
+      quick,
+      cpuOf: { [name]: peer.pid, [server === POSTGRES ? 'PostgreSQL' : 'Redis']: server },
+    });
   } finally {
     await peer.stop();
   }
@@ -49,6 +56,7 @@ async function graphileWorker(receiver, quick) {
       { databaseUrl: db.url, poolSize: GRAPHILE_POOL },
       receiver,
       quick,
+      POSTGRES,
     );
   } finally {
     await db.drop();
@@ -57,7 +65,7 @@ async function graphileWorker(receiver, quick) {
 
 function bullmq(receiver, quick) {
   const queue = `hl-bench-${Date.now()}-${process.pid}`;
-  return measurePeer('bullmq', { redisUrl: REDIS_URL, queue }, receiver, quick);
+  return measurePeer('bullmq', { redisUrl: REDIS_URL, queue }, receiver, quick, REDIS);
 }
 
 function hooklaneValue(results, scenario) {
@@ -73,7 +81,8 @@ function comparison(metric, hooklane, hooklaneLabel, peerName, peer, target) {
     value: hooklane,
     unit: '/s',
     denominator: { label: peerName, value: peer.perSec },
-    ...(target ? { target } : {}),
+    // the peer's CPU per delivery (its process and its store's) once, on the rows with a target
+    ...(target ? { target, note: `${peerName}: ${describeCpu(peer.cpu, 'delivery')}` } : {}),
   };
 }
 
