@@ -11,10 +11,11 @@
  *   node bench/micro/cpu-per-op.mjs deliver   # POST /events, delivered to a receiver (like #1)
  *   node bench/micro/cpu-per-op.mjs fanout    # POST /events, each to 100 webhooks, 8 in flight (like #5); per delivery
  *   HOOKLANE_SQLITE_THREAD=false node bench/micro/cpu-per-op.mjs deliver
+ *   node bench/micro/cpu-per-op.mjs deliver 5 postgres   # [seconds] [engine]: hooklane on PostgreSQL, its CPU counted
  */
 import { readdirSync } from 'node:fs';
 import { startBareFastify } from '../lib/bare.mjs';
-import { statCpuUs } from '../lib/cpu.mjs';
+import { POSTGRES, commandCpuUs, statCpuUs } from '../lib/cpu.mjs';
 import { eventRequest } from '../lib/delivery.mjs';
 import { setupTenant, withHooklane } from '../lib/hooklane.mjs';
 import { closedLoop } from '../lib/load.mjs';
@@ -26,6 +27,8 @@ const MODES = ['limit', 'bare', 'ingest', 'deliver', 'fanout'];
 const FANOUT = 100;
 const mode = process.argv[2] ?? 'deliver';
 const seconds = Number(process.argv[3] ?? 5);
+/** hooklane's store: sqlite (default) or postgres (a fresh database; PostgreSQL's CPU is counted) */
+const engine = process.argv[4] ?? 'sqlite';
 if (!MODES.includes(mode)) {
   console.error(`usage: node bench/micro/cpu-per-op.mjs <${MODES.join('|')}> [seconds]`);
   process.exit(2);
@@ -53,7 +56,8 @@ const limitRequest = (n) => ({
  */
 async function measure({ origins, request, processes, inFlight = 64, settle = async (load) => load.ok }) {
   await settle(await closedLoop({ origins, inFlight, durationMs: 1500, request: (i) => request(i, 'warm') }));
-  const before = processes.map((p) => threads(p.pid));
+  const before = processes.map((p) => (p.pid === POSTGRES ? null : threads(p.pid)));
+  const pgBefore = commandCpuUs(POSTGRES.command);
   const self0 = process.cpuUsage();
   const loop = await closedLoop({
     origins,
@@ -66,6 +70,10 @@ async function measure({ origins, request, processes, inFlight = 64, settle = as
   const self = process.cpuUsage(self0);
   const rows = [{ process: 'load generator', us_per_op: (self.user + self.system) / load.ok }];
   processes.forEach((p, i) => {
+    if (p.pid === POSTGRES) {
+      rows.push({ process: p.name, us_per_op: (commandCpuUs(POSTGRES.command) - pgBefore) / load.ok });
+      return;
+    }
     const after = threads(p.pid);
     let tid0 = null;
     const perThread = [];
@@ -122,7 +130,7 @@ if (mode === 'limit') {
   const receiver = await startReceiver();
   let arrived = 0;
   try {
-    await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
+    await withHooklane({ engine }, async ({ url, servers }) => {
       await setupTenant(
         url,
         Array.from({ length: FANOUT }, (_, i) => ({ url: `${receiver.url}/fan/${i}` })),
@@ -133,6 +141,7 @@ if (mode === 'limit') {
         inFlight: 8,
         processes: [
           { name: 'hooklane', pid: servers[0].pid, threads: true },
+          ...(engine === 'postgres' ? [{ name: 'PostgreSQL', pid: POSTGRES }] : []),
           { name: 'receiver', pid: receiver.pid },
         ],
         // every delivery of the loop's events has arrived (none of the next loop's are counted)
@@ -149,13 +158,14 @@ if (mode === 'limit') {
 } else {
   const receiver = mode === 'deliver' ? await startReceiver() : null;
   try {
-    await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
+    await withHooklane({ engine }, async ({ url, servers }) => {
       await setupTenant(url, [
         receiver === null
           ? { url: 'http://127.0.0.1:9/never-called', paused: true }
           : { url: `${receiver.url}/hook`, max_in_flight: 64 },
       ]);
       const processes = [{ name: 'hooklane', pid: servers[0].pid, threads: true }];
+      if (engine === 'postgres') processes.push({ name: 'PostgreSQL', pid: POSTGRES });
       if (receiver !== null) processes.push({ name: 'receiver', pid: receiver.pid });
       await measure({ origins: [url], request: eventRequest, processes });
     });
