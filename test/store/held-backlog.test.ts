@@ -2,8 +2,9 @@
  * A backlog the claim cannot take (a paused webhook's, or one at its in-flight cap) must not make
  * the claim for everyone else slower. The claim and nextDueAt used to walk the due index from its
  * oldest row and step over every such row: on SQLite, with 300,000 deliveries of one paused webhook
- * held, another webhook's deliveries ran 4x slower. On both engines they now visit one index entry
- * per webhook with pending work (src/store/sqlite/pending-webhooks.ts, src/store/postgres/sql/claim.ts).
+ * held, another webhook's deliveries ran 4x slower. Now a held webhook costs them one entry: its
+ * webhook_due row on SQLite (src/store/sqlite/pending-webhooks.ts), one index seek on PostgreSQL
+ * (src/store/postgres/sql/claim.ts).
  *
  * The cost is compared with itself: the median of 31 claims (and nextDueAt calls) on the same database,
  * before and after 300,000 deliveries of another webhook are held. A walk over that backlog takes
@@ -15,14 +16,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import type { ClaimOptions, Store } from '../../src/store/types.js';
+import type { Store } from '../../src/store/types.js';
+import {
+  claimCostTimer,
+  claimOpts,
+  costBound,
+  expectClaimAndNextDueAtAsBefore,
+} from '../helpers/claim-cost.js';
 import { PG_SKIP_REASON, PG_TEST_URL, freshPgSchema, pgQuery } from '../helpers/pg.js';
-import { event, tenant, webhook } from './fixtures.js';
+import { tenant, webhook } from './fixtures.js';
 
 const HELD = 300_000;
 const ROUNDS = 31;
@@ -99,40 +105,20 @@ const engines: Engine[] = [
   },
 ];
 
-function claimOpts(now: number, over: Partial<ClaimOptions> = {}): ClaimOptions {
-  return {
-    workerId: 'w1',
-    limit: 50,
-    now,
-    leaseMarginMs: 1_000,
-    excludeWebhookIds: [],
-    perWebhookLimit: 50,
-    ...over,
-  };
-}
-
 for (const engine of engines) {
   describe.skipIf(engine.skip !== undefined)(
     `${engine.name}: a held backlog does not slow the claim for other webhooks`,
     () => {
       let store: Store;
-      let n = 0;
       let opened: Awaited<ReturnType<Engine['open']>> | undefined;
       let before: { claim: number; claimExcluded: number; nextDueAt: number };
 
-      /** median ms of `fn` over ROUNDS runs, each after one live event was ingested */
-      async function medianMs(fn: (now: number) => Promise<unknown>): Promise<number> {
-        const times: number[] = [];
-        for (let i = 0; i < ROUNDS; i++) {
-          const now = T0 + 1_000 + ++n;
-          await store.events.ingest([{ event: event('acme', 'live.x', now) }], now);
-          const t = performance.now();
-          await fn(now);
-          times.push(performance.now() - t);
-        }
-        times.sort((a, b) => a - b);
-        return times[Math.floor(ROUNDS / 2)]!;
-      }
+      const medianMs = claimCostTimer(() => store, {
+        tenantId: 'acme',
+        type: 'live.x',
+        t0: T0,
+        rounds: ROUNDS,
+      });
 
       beforeAll(async () => {
         opened = await engine.open();
@@ -155,26 +141,18 @@ for (const engine of engines) {
         await opened?.destroy();
       });
 
-      const bound = (ms: number) => 10 * ms + 1;
-
       it('the held webhook at its in-flight cap (excluded): claims cost what they did', async () => {
         const after = await medianMs(async (now) => {
           const got = await store.queue.claim(claimOpts(now, { excludeWebhookIds: [held.id] }));
           expect(new Set(got.map((c) => c.webhook.id))).toEqual(new Set([live.id]));
         });
-        expect(after).toBeLessThan(bound(before.claimExcluded));
+        expect(after).toBeLessThan(costBound(before.claimExcluded));
       });
 
       it('the held webhook paused: claims and nextDueAt cost what they did', async () => {
         await store.webhooks.update({ ...held, paused: true, updated_at: T0 + 1 });
-        const claim = await medianMs(async (now) => {
-          const got = await store.queue.claim(claimOpts(now));
-          expect(new Set(got.map((c) => c.webhook.id))).toEqual(new Set([live.id]));
-        });
-        expect(claim).toBeLessThan(bound(before.claim));
-        // every live delivery is leased now; the next due time is the earliest lease's expiry
-        const nextDueAt = await medianMs(() => store.queue.nextDueAt());
-        expect(nextDueAt).toBeLessThan(bound(before.nextDueAt));
+        // (every live delivery is leased by then; the next due time is the earliest lease's expiry)
+        await expectClaimAndNextDueAtAsBefore(store, medianMs, live.id, before);
       });
 
       it('once resumed, the held backlog comes first: it is the oldest due', async () => {

@@ -13,9 +13,10 @@ import { createPendingWebhooks } from './pending-webhooks.js';
  * 1. Expired leases (a crashed worker's deliveries) come from `deliveries_leased` in expiry order,
  *    rows of inactive, paused or excluded webhooks skipped inside SQLite. Their number is bounded
  *    by what is in flight.
- * 2. Pending rows come per webhook (pending-webhooks.ts): one seek per webhook that has pending
- *    work finds its oldest due time; a webhook that is paused, disabled, excluded (at its cap) or
- *    not due yet costs that seek and nothing more, whatever its backlog. The webhooks are taken
+ * 2. Pending rows come per webhook (pending-webhooks.ts): `webhook_due` names the webhooks whose
+ *    pending work may be due. A webhook whose work is not due yet costs nothing; one that is
+ *    paused, disabled or excluded (at its cap) costs its one webhook_due row, whatever its backlog;
+ *    one that may be sent to costs a seek to its oldest pending delivery. The webhooks are taken
  *    oldest due first, each contributing its oldest due rows, at most perWebhookLimit.
  * 3. Of these candidates the claim takes the oldest due, at most perWebhookLimit per webhook, at
  *    most `limit`. Once `limit` are held and the next webhook's oldest row is no older than the last

@@ -11,74 +11,95 @@ export interface PendingWebhook {
 }
 
 /**
- * The webhooks that have pending deliveries, read from `deliveries_due` (tenant_id, webhook_id,
- * next_attempt_at), a partial index of pending rows, by skipping from one webhook to the next: each
- * step is one seek that lands on the next webhook's oldest pending row. So a visit costs one seek
- * per webhook with pending work, however large any one backlog is: a paused webhook holding
- * 300,000 deliveries costs what one holding a single delivery does.
+ * The webhooks that have pending deliveries, read from `webhook_due` (migration 6): one row per such
+ * webhook, holding a time no later than its oldest pending delivery's next_attempt_at, indexed by
+ * that time. The claim reads only the rows whose time has come, so a webhook costs nothing while its
+ * work is not due, however many such webhooks there are and however large any one backlog is: a
+ * paused webhook holding 300,000 deliveries costs one row, a webhook whose one retry is an hour out
+ * costs nothing until then.
+ *
+ * Triggers keep a row from ever being later than its webhook's oldest pending delivery. A row can
+ * be early (its deliveries were claimed, cancelled or deleted): `due` and `earliest` check each row
+ * they read against the deliveries (one seek), so their answers are exact, and `due` sets right a
+ * row it finds with nothing due behind it, which then costs nothing until its time. A busy
+ * webhook's row is not rewritten on every claim: it stays early, and costs that one seek.
  */
 export function createPendingWebhooks(db: SqliteConnection): {
-  /** the sendable webhooks whose oldest pending delivery is due at `now`, whose id `accept`s */
+  /**
+   * the sendable webhooks whose id `accept`s with a pending delivery due at `now`, each with its
+   * oldest; the rows read that have nothing due are set right on the way (call inside a write
+   * transaction)
+   */
   due(now: EpochMs, accept: (webhookId: string) => boolean): PendingWebhook[];
   /** the oldest next_attempt_at of a sendable webhook's pending deliveries, due or not */
   earliest(): EpochMs | null;
 } {
-  // Each step also reads its webhook (a primary-key probe): whether it may be sent to, and its timeout.
-  const stepSql = (where: string) => `
-    SELECT s.tenant_id, s.webhook_id, s.oldest, w.timeout_ms,
+  // Each row also reads its webhook (a primary-key probe): whether it may be sent to, and its timeout.
+  const due = db.prepare<{ now: number }, DueRow>(`
+    SELECT d.tenant_id, d.webhook_id, d.due_at, w.timeout_ms,
            coalesce(w.active = 1 AND w.paused = 0, 0) AS sendable
-    FROM (SELECT tenant_id, webhook_id, next_attempt_at AS oldest FROM deliveries
-          WHERE status = 'pending' ${where}
-          ORDER BY tenant_id, webhook_id, next_attempt_at LIMIT 1) s
-    LEFT JOIN webhooks w ON w.tenant_id = s.tenant_id AND w.id = s.webhook_id`;
-  const first = db.prepare<[], Step>(stepSql(''));
-  // Two statements, not one row-value comparison: SQLite runs `(tenant_id, webhook_id) > (?, ?)` as
-  // a seek to the tenant and then a filter, stepping over every entry of the webhook just visited
-  // (47 ms behind 100,000 of them); `webhook_id > ?` under an equal tenant_id, and `tenant_id > ?`,
-  // are true seeks past them.
-  const nextInTenant = db.prepare<{ tenant: string; webhook: string }, Step>(
-    stepSql('AND tenant_id = @tenant AND webhook_id > @webhook'),
+    FROM webhook_due d LEFT JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+    WHERE d.due_at <= @now
+    ORDER BY d.due_at`);
+  // CROSS JOIN: webhook_due read in due order, each row's webhook probed, only as far as the caller
+  // iterates (a plain JOIN may scan every webhook and sort instead)
+  const sendableInDueOrder = db.prepare<[], Row>(`
+    SELECT d.tenant_id, d.webhook_id, d.due_at FROM webhook_due d
+    CROSS JOIN webhooks w ON w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+    WHERE w.active = 1 AND w.paused = 0
+    ORDER BY d.due_at`);
+  const oldestPending = db.prepare<[string, string], { due_at: number }>(`
+    SELECT next_attempt_at AS due_at FROM deliveries
+    WHERE tenant_id = ? AND webhook_id = ? AND status = 'pending'
+    ORDER BY next_attempt_at LIMIT 1`);
+  const setDue = db.prepare<[number, string, string]>(
+    'UPDATE webhook_due SET due_at = ? WHERE tenant_id = ? AND webhook_id = ?',
   );
-  const nextTenant = db.prepare<{ tenant: string }, Step>(stepSql('AND tenant_id > @tenant'));
-
-  /** calls `visit` with each webhook that has pending deliveries, in (tenant, webhook) order */
-  function each(visit: (step: Step) => void): void {
-    for (let step = first.get(); step !== undefined;) {
-      visit(step);
-      step =
-        nextInTenant.get({ tenant: step.tenant_id, webhook: step.webhook_id }) ??
-        nextTenant.get({ tenant: step.tenant_id });
-    }
-  }
+  const remove = db.prepare<[string, string]>(
+    'DELETE FROM webhook_due WHERE tenant_id = ? AND webhook_id = ?',
+  );
 
   return {
     due(now, accept) {
       const out: PendingWebhook[] = [];
-      each((s) => {
-        if (s.sendable === 1 && s.oldest <= now && accept(s.webhook_id))
-          out.push({
-            tenant_id: s.tenant_id,
-            webhook_id: s.webhook_id,
-            timeout_ms: s.timeout_ms!,
-            oldest: s.oldest,
-          });
-      });
+      for (const r of due.all({ now })) {
+        if (r.timeout_ms !== null && (r.sendable === 0 || !accept(r.webhook_id))) continue;
+        // the row is a lower bound: its webhook's oldest pending delivery (a seek) says whether
+        // anything is due; a row with nothing due behind it (its deliveries claimed or cancelled
+        // since, the rest scheduled later, its webhook deleted) is set right on the way, so it is
+        // not read again before its time
+        const oldest = oldestPending.get(r.tenant_id, r.webhook_id)?.due_at;
+        if (oldest === undefined) remove.run(r.tenant_id, r.webhook_id);
+        else if (oldest > now || r.timeout_ms === null) {
+          if (oldest !== r.due_at) setDue.run(oldest, r.tenant_id, r.webhook_id);
+        } else
+          out.push({ tenant_id: r.tenant_id, webhook_id: r.webhook_id, timeout_ms: r.timeout_ms, oldest });
+      }
       return out;
     },
     earliest() {
-      let min: EpochMs | null = null;
-      each((s) => {
-        if (s.sendable === 1 && (min === null || s.oldest < min)) min = s.oldest;
-      });
-      return min;
+      // Rows are lower bounds, read in their order: each one's webhook is checked (a seek) until
+      // the next row cannot be earlier than the best found. A row is exact unless deliveries of
+      // its webhook were claimed or cancelled since it was written, so this reads the earliest
+      // exact row and the early ones before it: at most the webhooks a claim is serving.
+      let best: EpochMs | null = null;
+      for (const r of sendableInDueOrder.iterate()) {
+        if (best !== null && r.due_at >= best) break;
+        const oldest = oldestPending.get(r.tenant_id, r.webhook_id)?.due_at;
+        if (oldest !== undefined && (best === null || oldest < best)) best = oldest;
+      }
+      return best;
     },
   };
 }
 
-interface Step {
+interface Row {
   tenant_id: string;
   webhook_id: string;
-  oldest: EpochMs;
+  due_at: EpochMs;
+}
+
+interface DueRow extends Row {
   /** null when the webhook row is gone */
   timeout_ms: number | null;
   /** 1: active and not paused */

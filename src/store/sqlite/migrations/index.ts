@@ -261,4 +261,39 @@ DROP INDEX deliveries_due;
 CREATE INDEX deliveries_due ON deliveries (tenant_id, webhook_id, next_attempt_at) WHERE status = 'pending';
 `,
   },
+  {
+    version: 6,
+    name: 'webhook_due',
+    sql: `
+-- Which webhooks have pending work due, answered without visiting the others. Since migration 5 the
+-- claim and nextDueAt visited every webhook with pending deliveries, one seek each, due or not:
+-- 10,000 webhooks each holding one retry scheduled an hour out (a common receiver's outage) made
+-- every claim cost 30-45 ms and every nextDueAt ~110 ms of the database thread. webhook_due holds,
+-- per webhook with pending deliveries, a time no later than its oldest pending next_attempt_at,
+-- indexed by that time: the claim reads only the webhooks whose time has come. The triggers keep
+-- it from ever being late, on every path that makes a delivery pending (ingest, a retry, a release,
+-- a manual retry, any connection); a time that became early (its deliveries were claimed or
+-- cancelled) is set right, or the row removed, by the next claim that visits it (pending-webhooks.ts).
+CREATE TABLE webhook_due (
+  tenant_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, webhook_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_due_at ON webhook_due (due_at);
+INSERT INTO webhook_due (tenant_id, webhook_id, due_at)
+  SELECT tenant_id, webhook_id, min(next_attempt_at) FROM deliveries WHERE status = 'pending'
+  GROUP BY tenant_id, webhook_id;
+CREATE TRIGGER webhook_due_on_insert AFTER INSERT ON deliveries WHEN NEW.status = 'pending'
+BEGIN
+  INSERT INTO webhook_due (tenant_id, webhook_id, due_at) VALUES (NEW.tenant_id, NEW.webhook_id, NEW.next_attempt_at)
+  ON CONFLICT (tenant_id, webhook_id) DO UPDATE SET due_at = excluded.due_at WHERE excluded.due_at < due_at;
+END;
+CREATE TRIGGER webhook_due_on_update AFTER UPDATE OF status, next_attempt_at ON deliveries WHEN NEW.status = 'pending'
+BEGIN
+  INSERT INTO webhook_due (tenant_id, webhook_id, due_at) VALUES (NEW.tenant_id, NEW.webhook_id, NEW.next_attempt_at)
+  ON CONFLICT (tenant_id, webhook_id) DO UPDATE SET due_at = excluded.due_at WHERE excluded.due_at < due_at;
+END;
+`,
+  },
 ];
