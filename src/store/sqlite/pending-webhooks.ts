@@ -63,17 +63,20 @@ export function createPendingWebhooks(db: SqliteConnection): {
     due(now, accept) {
       const out: PendingWebhook[] = [];
       for (const r of due.all({ now })) {
-        if (r.timeout_ms !== null && (r.sendable === 0 || !accept(r.webhook_id))) continue;
+        // a deleted webhook's pending deliveries were cancelled with it: its row goes
+        if (r.timeout_ms === null) {
+          remove.run(r.tenant_id, r.webhook_id);
+          continue;
+        }
+        if (r.sendable === 0 || !accept(r.webhook_id)) continue;
         // the row is a lower bound: its webhook's oldest pending delivery (a seek) says whether
         // anything is due; a row with nothing due behind it (its deliveries claimed or cancelled
-        // since, the rest scheduled later, its webhook deleted) is set right on the way, so it is
-        // not read again before its time
+        // since, the rest scheduled later) is set right on the way, so it is not read again
+        // before its time
         const oldest = oldestPending.get(r.tenant_id, r.webhook_id)?.due_at;
         if (oldest === undefined) remove.run(r.tenant_id, r.webhook_id);
-        else if (oldest > now || r.timeout_ms === null) {
-          if (oldest !== r.due_at) setDue.run(oldest, r.tenant_id, r.webhook_id);
-        } else
-          out.push({ tenant_id: r.tenant_id, webhook_id: r.webhook_id, timeout_ms: r.timeout_ms, oldest });
+        else if (oldest > now) setDue.run(oldest, r.tenant_id, r.webhook_id);
+        else out.push({ tenant_id: r.tenant_id, webhook_id: r.webhook_id, timeout_ms: r.timeout_ms, oldest });
       }
       return out;
     },

@@ -273,7 +273,8 @@ CREATE INDEX deliveries_due ON deliveries (tenant_id, webhook_id, next_attempt_a
 -- indexed by that time: the claim reads only the webhooks whose time has come. The triggers keep
 -- it from ever being late, on every path that makes a delivery pending (ingest, a retry, a release,
 -- a manual retry, any connection); a time that became early (its deliveries were claimed or
--- cancelled) is set right, or the row removed, by the next claim that visits it (pending-webhooks.ts).
+-- cancelled) is checked by every read, and set right, or the row removed, by the next claim that
+-- finds nothing due behind it (pending-webhooks.ts).
 CREATE TABLE webhook_due (
   tenant_id TEXT NOT NULL,
   webhook_id TEXT NOT NULL,
