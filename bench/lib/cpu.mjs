@@ -56,12 +56,12 @@ export function commandCpuUs(command) {
   return found ? total : null;
 }
 
-/** what cpuMeter measures: a pid, or `{ command }` for every process of a local server */
+/** what cpuMeter measures: a pid, or `{ command, label }` for every process of a local server */
 const cpuUsOf = (what) => (typeof what === 'object' ? commandCpuUs(what.command) : processCpuUs(what));
 /** PostgreSQL's processes, all of them (the scenarios' databases are on the local server) */
-export const POSTGRES = Object.freeze({ command: 'postgres' });
+export const POSTGRES = Object.freeze({ command: 'postgres', label: 'PostgreSQL' });
 /** the local Redis server */
-export const REDIS = Object.freeze({ command: 'redis-server' });
+export const REDIS = Object.freeze({ command: 'redis-server', label: 'Redis' });
 
 /**
  * Starts measuring `processes` ({label: pid, POSTGRES or REDIS}) and this process (as 'load generator').

@@ -141,7 +141,7 @@ if (mode === 'limit') {
         inFlight: 8,
         processes: [
           { name: 'hooklane', pid: servers[0].pid, threads: true },
-          ...(engine === 'postgres' ? [{ name: 'PostgreSQL', pid: POSTGRES }] : []),
+          ...(engine === 'postgres' ? [{ name: POSTGRES.label, pid: POSTGRES }] : []),
           { name: 'receiver', pid: receiver.pid },
         ],
         // every delivery of the loop's events has arrived (none of the next loop's are counted)
@@ -165,7 +165,7 @@ if (mode === 'limit') {
           : { url: `${receiver.url}/hook`, max_in_flight: 64 },
       ]);
       const processes = [{ name: 'hooklane', pid: servers[0].pid, threads: true }];
-      if (engine === 'postgres') processes.push({ name: 'PostgreSQL', pid: POSTGRES });
+      if (engine === 'postgres') processes.push({ name: POSTGRES.label, pid: POSTGRES });
       if (receiver !== null) processes.push({ name: 'receiver', pid: receiver.pid });
       await measure({ origins: [url], request: eventRequest, processes });
     });

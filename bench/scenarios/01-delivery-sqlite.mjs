@@ -26,7 +26,7 @@ export async function deliveryThroughput({ quick, engine, processes = 1 }) {
         servers.map((s, i) => [servers.length === 1 ? 'hooklane' : `hooklane ${i + 1}`, s.pid]),
       );
       // on PostgreSQL the database's own work is part of what a delivery costs the machine
-      if (engine === 'postgres') cpuOf.PostgreSQL = POSTGRES;
+      if (engine === 'postgres') cpuOf[POSTGRES.label] = POSTGRES;
       return measureDelivery({ origins, receiver, quick, cpuOf });
     });
   } finally {

@@ -39,7 +39,7 @@ async function measurePeer(name, options, receiver, quick, server) {
       origins: [peer.url],
       receiver,
       quick,
-      cpuOf: { [name]: peer.pid, [server === POSTGRES ? 'PostgreSQL' : 'Redis']: server },
+      cpuOf: { [name]: peer.pid, [server.label]: server },
     });
   } finally {
     await peer.stop();
