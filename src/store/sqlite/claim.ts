@@ -4,7 +4,7 @@ import { toDelivery, toWebhook } from '../kysely/rows.js';
 import { claimedEventOf } from '../lease.js';
 import type { ClaimedDelivery, ClaimOptions } from '../types.js';
 import type { SqliteConnection } from './connection.js';
-import { createPendingWebhooks } from './pending-webhooks.js';
+import type { PendingWebhooks } from './pending-webhooks.js';
 
 /**
  * queue.claim, in one IMMEDIATE transaction (the write lock is taken up front, so nothing can
@@ -102,13 +102,15 @@ function pick(candidates: Candidate[], perWebhook: number, limit: number): Candi
 
 type ClaimEvent = Pick<EventRow, 'id' | 'type' | 'payload' | 'raw_body' | 'raw_content_type' | 'source_id'>;
 
-export function createClaim(db: SqliteConnection): (opts: ClaimOptions) => ClaimedDelivery[] {
+export function createClaim(
+  db: SqliteConnection,
+  pendingWebhooks: PendingWebhooks,
+): (opts: ClaimOptions) => ClaimedDelivery[] {
   const expired = db.prepare<{ now: number; exclude: string }, Candidate>(EXPIRED_SQL);
   const dueOf = db.prepare<
     { tenant: string; webhook: string; now: number; n: number; timeout: number },
     Candidate
   >(DUE_OF_WEBHOOK_SQL);
-  const pendingWebhooks = createPendingWebhooks(db);
   const lease = db.prepare<{ worker: string; now: number; picked: string }, DeliveryRow & { rowid: number }>(
     LEASE_SQL,
   );

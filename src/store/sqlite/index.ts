@@ -19,6 +19,7 @@ import { createSourceRepo } from '../kysely/sources.js';
 import { createStatsRepo } from '../kysely/stats.js';
 import type { Store } from '../types.js';
 import { createClaim } from './claim.js';
+import { createPendingWebhooks } from './pending-webhooks.js';
 import { startCheckpointer } from './checkpointer.js';
 import { openConnection } from './connection.js';
 import { createIngest } from './ingest.js';
@@ -58,10 +59,12 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   const prepared = () => {
     if (hot === null) {
       const sources = createSourceWrites(conn);
+      // read by the claim (which webhooks have work due) and by nextDueAt (when the next is due)
+      const pendingWebhooks = createPendingWebhooks(conn);
       hot = {
         ingest: createIngest(conn, sources.claimDedupeKey),
-        claim: createClaim(conn),
-        queue: createQueueWrites(conn),
+        claim: createClaim(conn, pendingWebhooks),
+        queue: createQueueWrites(conn, pendingWebhooks),
         sources,
       };
     }

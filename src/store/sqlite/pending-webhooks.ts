@@ -24,7 +24,7 @@ export interface PendingWebhook {
  * row it finds with nothing due behind it, which then costs nothing until its time. A busy
  * webhook's row is not rewritten on every claim: it stays early, and costs that one seek.
  */
-export function createPendingWebhooks(db: SqliteConnection): {
+export interface PendingWebhooks {
   /**
    * the sendable webhooks whose id `accept`s with a pending delivery due at `now`, each with its
    * oldest; the rows read that have nothing due are set right on the way (call inside a write
@@ -33,7 +33,9 @@ export function createPendingWebhooks(db: SqliteConnection): {
   due(now: EpochMs, accept: (webhookId: string) => boolean): PendingWebhook[];
   /** the oldest next_attempt_at of a sendable webhook's pending deliveries, due or not */
   earliest(): EpochMs | null;
-} {
+}
+
+export function createPendingWebhooks(db: SqliteConnection): PendingWebhooks {
   // Each row also reads its webhook (a primary-key probe): whether it may be sent to, and its timeout.
   const due = db.prepare<{ now: number }, DueRow>(`
     SELECT d.tenant_id, d.webhook_id, d.due_at, w.timeout_ms,

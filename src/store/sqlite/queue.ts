@@ -2,7 +2,7 @@ import type { EpochMs } from '../../domain/types.js';
 import { attemptRow } from '../kysely/rows.js';
 import type { Completion, QueueDepth } from '../types.js';
 import type { SqliteConnection } from './connection.js';
-import { createPendingWebhooks } from './pending-webhooks.js';
+import type { PendingWebhooks } from './pending-webhooks.js';
 
 /**
  * The SQLite engine's queue writes besides claim (claim.ts) and ingest (ingest.ts). Each verb is one
@@ -22,7 +22,7 @@ export interface SqliteQueueWrites {
   deleteWebhook(tenantId: string, id: string, now: EpochMs): boolean;
 }
 
-export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
+export function createQueueWrites(db: SqliteConnection, pendingWebhooks: PendingWebhooks): SqliteQueueWrites {
   const insertAttempt = db.prepare(`
     INSERT INTO attempts (tenant_id, id, delivery_id, event_id, webhook_id, attempt_number, started_at, duration_ms,
                           url, request_headers, response_status, response_body, error, error_class, succeeded)
@@ -58,7 +58,6 @@ export function createQueueWrites(db: SqliteConnection): SqliteQueueWrites {
     WHERE tenant_id = ? AND id = ? AND lease_owner = ? AND status = 'delivering'`);
   // nextDueAt visits the webhooks with pending work (one seek each, pending-webhooks.ts); when no
   // webhook can take work at all (bench #3, a paused webhook's whole backlog), it skips even that.
-  const pendingWebhooks = createPendingWebhooks(db);
   const anyActive = db.prepare<[], { one: number }>(
     'SELECT 1 AS one FROM webhooks WHERE active = 1 AND paused = 0 LIMIT 1',
   );
