@@ -22,9 +22,9 @@ import { closedLoop } from '../lib/load.mjs';
 import { nowMs } from '../lib/stats.mjs';
 import { limitBody } from '../lib/payload.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
+import { fanOutWebhooks } from '../scenarios/05-fanout.mjs';
 
 const MODES = ['limit', 'bare', 'ingest', 'deliver', 'fanout'];
-const FANOUT = 100;
 const mode = process.argv[2] ?? 'deliver';
 const seconds = Number(process.argv[3] ?? 5);
 /** hooklane's store: sqlite (default) or postgres (a fresh database; PostgreSQL's CPU is counted) */
@@ -131,10 +131,8 @@ if (mode === 'limit') {
   let arrived = 0;
   try {
     await withHooklane({ engine }, async ({ url, servers }) => {
-      await setupTenant(
-        url,
-        Array.from({ length: FANOUT }, (_, i) => ({ url: `${receiver.url}/fan/${i}` })),
-      );
+      const webhooks = fanOutWebhooks(receiver.url);
+      await setupTenant(url, webhooks);
       await measure({
         origins: [url],
         request: eventRequest,
@@ -146,9 +144,9 @@ if (mode === 'limit') {
         ],
         // every delivery of the loop's events has arrived (none of the next loop's are counted)
         settle: async (load) => {
-          arrived += load.ok * FANOUT;
+          arrived += load.ok * webhooks.length;
           await receiver.waitForUnique(arrived, { timeoutMs: 300_000, what: 'the fan-out deliveries' });
-          return load.ok * FANOUT;
+          return load.ok * webhooks.length;
         },
       });
     });

@@ -24,6 +24,10 @@ export const needs = [0];
 const METRICS = ['deliveries/s'];
 const WEBHOOKS = 100;
 
+/** #5's webhooks: WEBHOOKS of them, each on its own path of `receiverUrl`, default settings */
+export const fanOutWebhooks = (receiverUrl) =>
+  Array.from({ length: WEBHOOKS }, (_, i) => ({ url: `${receiverUrl}/fan/${i}` }));
+
 export async function run({ quick, results }) {
   const limit = limitOf(results);
   const unavailable = hooklaneUnavailable();
@@ -32,10 +36,7 @@ export async function run({ quick, results }) {
   const receiver = await startReceiver();
   try {
     return await withHooklane({ engine: 'sqlite' }, async ({ url, servers }) => {
-      await setupTenant(
-        url,
-        Array.from({ length: WEBHOOKS }, (_, i) => ({ url: `${receiver.url}/fan/${i}` })),
-      );
+      await setupTenant(url, fanOutWebhooks(receiver.url));
       const post = (count, prefix) =>
         closedLoop({
           origins: [url],
