@@ -5,6 +5,7 @@
  * - migrations/     the schema; migrate.ts applies it in one IMMEDIATE transaction
  * - ingest.ts       the transactional outbox (event + deliveries, one transaction per batch)
  * - claim.ts        the claim: expired leases, then pending rows webhook by webhook (pending-webhooks.ts)
+ * - pending-webhooks.ts  which webhooks have work due (webhook_due), for the claim and nextDueAt
  * - queue.ts        complete, release, nextDueAt, depth, and the cascading deletes
  * - sources.ts      the inbound gateway's per-request writes (dedupe claims, request log)
  * - wake.ts         the in-process wake after commits

@@ -56,8 +56,8 @@ export function createQueueWrites(db: SqliteConnection, pendingWebhooks: Pending
   const releaseOne = db.prepare<[number, string, string, string]>(`
     UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
     WHERE tenant_id = ? AND id = ? AND lease_owner = ? AND status = 'delivering'`);
-  // nextDueAt visits the webhooks with pending work (one seek each, pending-webhooks.ts); when no
-  // webhook can take work at all (bench #3, a paused webhook's whole backlog), it skips even that.
+  // nextDueAt reads webhook_due in due order as far as the first sendable webhook (pending-webhooks.ts);
+  // when no webhook can take work at all (bench #3's paused webhook), it skips even that.
   const anyActive = db.prepare<[], { one: number }>(
     'SELECT 1 AS one FROM webhooks WHERE active = 1 AND paused = 0 LIMIT 1',
   );
