@@ -3,8 +3,8 @@
  * the claim for everyone else slower. The claim and nextDueAt used to walk the due index from its
  * oldest row and step over every such row: on SQLite, with 300,000 deliveries of one paused webhook
  * held, another webhook's deliveries ran 4x slower. Now a held webhook costs them one entry: its
- * webhook_due row on SQLite (src/store/sqlite/pending-webhooks.ts), one index seek on PostgreSQL
- * (src/store/postgres/sql/claim.ts).
+ * webhook_due row (SQLite: src/store/sqlite/pending-webhooks.ts; PostgreSQL:
+ * src/store/postgres/sql/claim.ts).
  *
  * The cost is compared with itself: the median of 31 claims (and nextDueAt calls) on the same database,
  * before and after 300,000 deliveries of another webhook are held. A walk over that backlog takes
@@ -13,13 +13,7 @@
  * 10x plus 1 ms, leaves room for a noisy machine and none for a walk.
  * PostgreSQL runs only with HOOKLANE_TEST_DATABASE_URL (CI sets it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import {
   claimCostTimer,
@@ -27,7 +21,7 @@ import {
   costBound,
   expectClaimAndNextDueAtAsBefore,
 } from '../helpers/claim-cost.js';
-import { PG_SKIP_REASON, PG_TEST_URL, freshPgSchema, pgQuery } from '../helpers/pg.js';
+import { engines, seriesSql, type RawStore } from '../helpers/engines.js';
 import { tenant, webhook } from './fixtures.js';
 
 const HELD = 300_000;
@@ -38,79 +32,19 @@ const live = webhook('acme', { events: ['live.*'], created_at: T0 });
 const held = webhook('acme', { events: ['held.*'], created_at: T0 });
 
 /** `HELD` pending deliveries of the held webhook, all due before any live one (distinct times: a defined order) */
-const HOLD_EVENT_SQL = `INSERT INTO events (tenant_id, id, type, timestamp, payload, created_at)
-  VALUES ('acme', 'evt_held', 'held.x', ${T0}, '{}', ${T0})`;
-const holdDeliveriesSql = (series: string, id: string) => `
+const holdSql = (e: RawStore) => `
+  INSERT INTO events (tenant_id, id, type, timestamp, payload, created_at)
+    VALUES ('acme', 'evt_held', 'held.x', ${T0}, '{}', ${T0});
   INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, next_attempt_at, created_at, updated_at)
-  SELECT 'acme', ${id}, 'evt_held', '${held.id}', 'held.x', 'pending', ${T0 - HELD} + i, ${T0}, ${T0}
-  FROM ${series}`;
-
-interface Engine {
-  name: string;
-  skip?: string;
-  /** a migrated store on a fresh database, and how to add the held backlog behind its back */
-  open(): Promise<{ store: Store; hold(): Promise<void>; destroy(): Promise<void> }>;
-}
-
-const engines: Engine[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'hooklane-held-'));
-      const path = join(dir, 'hooklane.db');
-      const store = await openSqliteStore({ path, synchronous: 'NORMAL' });
-      await store.migrate();
-      return {
-        store,
-        async hold() {
-          const db = new Database(path);
-          try {
-            db.pragma('busy_timeout = 5000');
-            db.exec(HOLD_EVENT_SQL);
-            db.exec(
-              holdDeliveriesSql(
-                `(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${HELD}) SELECT i FROM n)`,
-                "printf('dlv_held_%06d', i)",
-              ),
-            );
-          } finally {
-            db.close();
-          }
-        },
-        destroy: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    skip: PG_TEST_URL === undefined ? PG_SKIP_REASON : undefined,
-    async open() {
-      const pg = await freshPgSchema();
-      const store = await openPostgresStore({ url: pg.url, poolSize: 2, schema: pg.schema });
-      await store.migrate();
-      return {
-        store,
-        async hold() {
-          await pgQuery(HOLD_EVENT_SQL, [], pg.schema);
-          await pgQuery(
-            holdDeliveriesSql(`generate_series(1, ${HELD}) i`, "'dlv_held_' || lpad(i::text, 6, '0')"),
-            [],
-            pg.schema,
-          );
-          await pgQuery('ANALYZE deliveries', [], pg.schema);
-        },
-        destroy: () => pg.drop(),
-      };
-    },
-  },
-];
+  SELECT 'acme', 'dlv_held_' || ${e.zeroPad('n', 6)}, 'evt_held', '${held.id}', 'held.x', 'pending', ${T0 - HELD} + n, ${T0}, ${T0}
+  FROM ${seriesSql(HELD)}`;
 
 for (const engine of engines) {
   describe.skipIf(engine.skip !== undefined)(
     `${engine.name}: a held backlog does not slow the claim for other webhooks`,
     () => {
       let store: Store;
-      let opened: Awaited<ReturnType<Engine['open']>> | undefined;
+      let opened: RawStore | undefined;
       let before: { claim: number; claimExcluded: number; nextDueAt: number };
 
       const medianMs = claimCostTimer(() => store, {
@@ -133,11 +67,10 @@ for (const engine of engines) {
           ),
           nextDueAt: await medianMs(() => store.queue.nextDueAt()),
         };
-        await opened.hold();
+        await opened.exec(holdSql(opened));
       }, 120_000);
 
       afterAll(async () => {
-        await store?.close();
         await opened?.destroy();
       });
 

@@ -260,4 +260,103 @@ CREATE INDEX deliveries_leased ON deliveries (lease_expires_at) WHERE status = '
 DROP INDEX deliveries_claim;
 `,
   },
+  {
+    version: 5,
+    name: 'webhook_due',
+    sql: `
+-- The claim and nextDueAt visited every webhook with pending deliveries (migration 4's skip from
+-- webhook to webhook), one seek each, due or not: with 10,000 webhooks each holding a retry an hour
+-- out (a receiver's outage) a claim cost ~50-75 ms and nextDueAt ~60 ms, on every wake.
+-- webhook_due has one row per webhook with pending deliveries, holding a time no later than its
+-- oldest one, indexed by that time: the claim reads only the rows whose time has come
+-- (sql/claim.ts). SQLite's migration 6 is the same table; what differs is that many transactions
+-- write it at once here, which the two functions below are about.
+CREATE TABLE webhook_due (
+  tenant_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  due_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, webhook_id)
+);
+CREATE INDEX webhook_due_at ON webhook_due (due_at, tenant_id, webhook_id);
+
+-- A webhook's key for transaction-scoped advisory locks (a collision only makes two webhooks share one).
+CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT hashtextextended(webhook, hashtextextended(tenant, 0)) $$;
+
+-- Cover: after every statement that inserts or updates deliveries, each webhook given a pending
+-- delivery gets a row no later than it. Writers of one webhook never wait for each other unless its
+-- row must move earlier (or be added), which takes its row lock: in key order, so two statements
+-- doing so for the same webhooks cannot deadlock. Each holds the webhook's key SHARED until commit:
+-- a row can then not be moved later (settle, below) by a claim that cannot see this uncommitted
+-- delivery. The check runs in a statement of its own, after the keys are held: its snapshot sees
+-- any settle that held a key before.
+CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  n INTEGER;
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(hooklane_due_key(tenant_id, webhook_id))
+  FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n = 0 THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO webhook_due (tenant_id, webhook_id, due_at)
+  SELECT c.tenant_id, c.webhook_id, c.due_at
+  FROM (SELECT tenant_id, webhook_id, min(next_attempt_at) AS due_at FROM changed WHERE status = 'pending'
+        GROUP BY tenant_id, webhook_id) c
+  WHERE NOT EXISTS (SELECT 1 FROM webhook_due w
+                    WHERE w.tenant_id = c.tenant_id AND w.webhook_id = c.webhook_id AND w.due_at <= c.due_at)
+  ORDER BY c.tenant_id, c.webhook_id
+  ON CONFLICT (tenant_id, webhook_id) DO UPDATE SET due_at = excluded.due_at
+  WHERE excluded.due_at < webhook_due.due_at;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER webhook_due_on_insert AFTER INSERT ON deliveries
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION hooklane_webhook_due_cover();
+CREATE TRIGGER webhook_due_on_update AFTER UPDATE ON deliveries
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION hooklane_webhook_due_cover();
+
+-- Settle: rows a claim found early (nothing due behind them) are set to their webhook's oldest
+-- pending delivery, or removed when it has none. Only rows whose key no writer holds (a try, never
+-- a wait), and decided in a statement of its own after the keys are taken, so its snapshot sees
+-- every delivery of every writer that held them. Returns how many rows it set right.
+CREATE FUNCTION hooklane_webhook_due_settle(tenants TEXT[], webhooks TEXT[]) RETURNS INTEGER
+  LANGUAGE plpgsql AS $$
+DECLARE
+  t TEXT[];
+  w TEXT[];
+  n INTEGER;
+BEGIN
+  SELECT array_agg(k.t), array_agg(k.w) INTO t, w
+  FROM unnest(tenants, webhooks) AS k(t, w)
+  WHERE pg_try_advisory_xact_lock(hooklane_due_key(k.t, k.w));
+  IF t IS NULL THEN
+    RETURN 0;
+  END IF;
+  WITH oldest AS (
+    SELECT k.t, k.w, (SELECT min(d.next_attempt_at) FROM deliveries d
+                      WHERE d.tenant_id = k.t AND d.webhook_id = k.w AND d.status = 'pending') AS due_at
+    FROM unnest(t, w) AS k(t, w)
+  ),
+  removed AS (
+    DELETE FROM webhook_due wd USING oldest o
+    WHERE wd.tenant_id = o.t AND wd.webhook_id = o.w AND o.due_at IS NULL
+    RETURNING 1
+  ),
+  moved AS (
+    UPDATE webhook_due wd SET due_at = o.due_at FROM oldest o
+    WHERE wd.tenant_id = o.t AND wd.webhook_id = o.w AND wd.due_at < o.due_at
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM moved) INTO n;
+  RETURN n;
+END $$;
+
+-- The deliveries pending now.
+INSERT INTO webhook_due (tenant_id, webhook_id, due_at)
+SELECT tenant_id, webhook_id, min(next_attempt_at) FROM deliveries WHERE status = 'pending'
+GROUP BY tenant_id, webhook_id;
+`,
+  },
 ];

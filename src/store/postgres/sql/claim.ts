@@ -7,13 +7,17 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
 /**
  * claim: one statement takes a batch of due deliveries and sets this worker's lease on them.
  *
- * 1. `hooks` visits the webhooks that have pending deliveries by skipping through deliveries_pending
- *    (tenant_id, webhook_id, next_attempt_at) from one webhook to the next: one index seek each,
- *    landing on its oldest pending row. A webhook's backlog is never walked, whatever its size.
- * 2. `serve` keeps the webhooks this worker may serve (active, not paused, not excluded) whose
- *    oldest row is due, oldest first, at most `limit` of them. `due` reads up to perWebhookLimit of
- *    each one's oldest due rows, plus expired leases (a crashed worker's) from deliveries_leased, in
- *    expiry order, of the same webhooks, at most `window`. No locks yet.
+ * 1. `serve` reads webhook_due (migration 5) in due order, only the rows whose time has come, each
+ *    joined to its webhook: kept if this worker may serve it (active, not paused, not excluded). A
+ *    webhook whose work is not due yet costs nothing, one that is held (paused, at its cap) costs
+ *    its one row, whatever its backlog.
+ * 2. `pend` reads, for each of those webhooks in turn, up to perWebhookLimit of its oldest due rows
+ *    (deliveries_pending); a webhook with none gives one empty row: its webhook_due row was early
+ *    (its deliveries claimed or cancelled since). It stops once it holds `window` due rows (a
+ *    running count, which PostgreSQL turns into a run condition that ends the scan), so early rows
+ *    never take the place of due work. `due` adds expired leases (a crashed worker's) from
+ *    deliveries_leased, in expiry order, of webhooks this worker may serve, at most `window`. No
+ *    locks yet.
  * 3. `fair` keeps at most perWebhookLimit rows per webhook (an expired lease and pending rows of
  *    one webhook share its share).
  * 4. `locked` locks them with FOR UPDATE SKIP LOCKED, oldest due first, up to `limit`: a row another
@@ -21,7 +25,10 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
  *    committed since step 2 fails the re-checked condition. So concurrent claimers never get the
  *    same row.
  * 5. The UPDATE sets the lease (now + the webhook's timeout + margin) and returns what the worker
- *    needs to send: the delivery, its event's payload bytes and its webhook.
+ *    needs to send: the delivery, its event's payload bytes and its webhook; and one more row
+ *    (FULL JOIN ON false) naming the webhooks whose row was early, which claim() then settles
+ *    (hooklane_webhook_due_settle: set to the webhook's oldest pending delivery, or removed), so
+ *    each costs this one visit until its time.
  *
  * Sent as an unnamed statement, so it is planned with the actual batch sizes every time. Keep each
  * LIMIT a parameter the planner can read: with the LATERAL's LIMIT as a per-row expression (a cap of
@@ -30,40 +37,31 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
  */
 const WINDOW_FACTOR = 4;
 
-/** the webhooks with pending deliveries, each with its oldest next_attempt_at (a loose index scan) */
-export const PENDING_WEBHOOKS_CTE = `
-hooks AS (
-  (SELECT tenant_id, webhook_id, next_attempt_at AS oldest FROM deliveries
-   WHERE status = 'pending'
-   ORDER BY tenant_id, webhook_id, next_attempt_at LIMIT 1)
-  UNION ALL
-  SELECT n.tenant_id, n.webhook_id, n.oldest
-  FROM hooks h CROSS JOIN LATERAL (
-    SELECT tenant_id, webhook_id, next_attempt_at AS oldest FROM deliveries
-    WHERE status = 'pending' AND (tenant_id, webhook_id) > (h.tenant_id, h.webhook_id)
-    ORDER BY tenant_id, webhook_id, next_attempt_at LIMIT 1
-  ) n
-)`;
-
 export const CLAIM_SQL = `
-WITH RECURSIVE ${PENDING_WEBHOOKS_CTE},
-serve AS (
-  SELECT h.tenant_id, h.webhook_id, h.oldest
-  FROM hooks h JOIN webhooks w ON w.tenant_id = h.tenant_id AND w.id = h.webhook_id
-  WHERE h.oldest <= $1 AND w.active = 1 AND w.paused = 0 AND h.webhook_id <> ALL ($4::text[])
-  ORDER BY h.oldest
-  LIMIT $7
+WITH serve AS (
+  SELECT wd.tenant_id, wd.webhook_id, wd.due_at
+  FROM webhook_due wd JOIN webhooks w ON w.tenant_id = wd.tenant_id AND w.id = wd.webhook_id
+  WHERE wd.due_at <= $1 AND w.active = 1 AND w.paused = 0 AND wd.webhook_id <> ALL ($4::text[])
+  ORDER BY wd.due_at, wd.tenant_id, wd.webhook_id
 ),
-due AS MATERIALIZED (
-  SELECT p.tenant_id, p.id, p.webhook_id, p.due_at
-  FROM serve s CROSS JOIN LATERAL (
-    SELECT d.tenant_id, d.id, d.webhook_id, d.next_attempt_at AS due_at
-    FROM deliveries d
-    WHERE d.tenant_id = s.tenant_id AND d.webhook_id = s.webhook_id
-      AND d.status = 'pending' AND d.next_attempt_at <= $1
-    ORDER BY d.next_attempt_at
-    LIMIT $6
-  ) p
+pend AS MATERIALIZED (
+  SELECT tenant_id, webhook_id, id, due_at FROM (
+    SELECT s.tenant_id, s.webhook_id, p.id, p.due_at,
+      count(*) FILTER (WHERE p.id IS NOT NULL)
+        OVER (ORDER BY s.due_at, s.tenant_id, s.webhook_id ROWS UNBOUNDED PRECEDING) AS taken
+    FROM serve s LEFT JOIN LATERAL (
+      SELECT d.id, d.next_attempt_at AS due_at
+      FROM deliveries d
+      WHERE d.tenant_id = s.tenant_id AND d.webhook_id = s.webhook_id
+        AND d.status = 'pending' AND d.next_attempt_at <= $1
+      ORDER BY d.next_attempt_at
+      LIMIT $6
+    ) p ON true
+  ) visited
+  WHERE taken <= $5
+),
+due AS (
+  SELECT tenant_id, id, webhook_id, due_at FROM pend WHERE id IS NOT NULL
   UNION ALL
   (SELECT d.tenant_id, d.id, d.webhook_id, d.lease_expires_at AS due_at
    FROM deliveries d
@@ -86,16 +84,27 @@ locked AS (
   ORDER BY f.due_at
   LIMIT $7
   FOR UPDATE OF d SKIP LOCKED
+),
+leased AS (
+  UPDATE deliveries d
+  SET status = 'delivering', lease_owner = $2, lease_expires_at = $1 + w.timeout_ms + $3, updated_at = $1
+  FROM locked l, webhooks w, events e
+  WHERE d.tenant_id = l.tenant_id AND d.id = l.id
+    AND w.tenant_id = d.tenant_id AND w.id = d.webhook_id
+    AND e.tenant_id = d.tenant_id AND e.id = d.event_id
+  RETURNING l.due_at, d.*, row_to_json(w.*) AS webhook,
+    e.type AS event_type_name, e.payload AS event_payload, e.raw_body AS event_raw_body,
+    e.raw_content_type AS event_raw_content_type, e.source_id AS event_source_id
+),
+early AS (
+  SELECT array_agg(tenant_id) AS early_tenants, array_agg(webhook_id) AS early_webhooks
+  FROM pend WHERE id IS NULL
+  HAVING count(*) > 0
 )
-UPDATE deliveries d
-SET status = 'delivering', lease_owner = $2, lease_expires_at = $1 + w.timeout_ms + $3, updated_at = $1
-FROM locked l, webhooks w, events e
-WHERE d.tenant_id = l.tenant_id AND d.id = l.id
-  AND w.tenant_id = d.tenant_id AND w.id = d.webhook_id
-  AND e.tenant_id = d.tenant_id AND e.id = d.event_id
-RETURNING l.due_at, d.*, row_to_json(w.*) AS webhook,
-  e.type AS event_type_name, e.payload AS event_payload, e.raw_body AS event_raw_body,
-  e.raw_content_type AS event_raw_content_type, e.source_id AS event_source_id`;
+SELECT * FROM leased FULL JOIN early ON false`;
+
+/** hooklane_webhook_due_settle (migration 5) for the webhooks a claim found early */
+export const SETTLE_SQL = 'SELECT hooklane_webhook_due_settle($1::text[], $2::text[]) AS settled';
 
 /** the parameters of CLAIM_SQL, also used to EXPLAIN it */
 export function claimParams(opts: ClaimOptions): unknown[] {
@@ -112,6 +121,7 @@ export function claimParams(opts: ClaimOptions): unknown[] {
 }
 
 interface ClaimRow extends DeliveryRow {
+  /** null on the one row that names the early webhooks instead */
   due_at: number;
   webhook: WebhookRow;
   event_type_name: string;
@@ -119,11 +129,18 @@ interface ClaimRow extends DeliveryRow {
   event_raw_body: Buffer | null;
   event_raw_content_type: string | null;
   event_source_id: string | null;
+  early_tenants: string[] | null;
+  early_webhooks: string[] | null;
 }
 
 export async function claim(pool: pg.Pool, opts: ClaimOptions): Promise<ClaimedDelivery[]> {
   if (opts.limit <= 0) return [];
-  const { rows } = await pool.query<ClaimRow>(CLAIM_SQL, claimParams(opts));
+  const { rows: all } = await pool.query<ClaimRow>(CLAIM_SQL, claimParams(opts));
+  const rows: ClaimRow[] = [];
+  for (const row of all) {
+    if (row.early_tenants === null) rows.push(row);
+    else await pool.query(SETTLE_SQL, [row.early_tenants, row.early_webhooks]);
+  }
   // RETURNING has no order: restore oldest-due-first. Webhooks are parsed once per claim, and the
   // deliveries of one event share one event object (a fan-out's copies of the payload are dropped).
   rows.sort((a, b) => a.due_at - b.due_at);

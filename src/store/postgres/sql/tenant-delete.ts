@@ -4,7 +4,7 @@ import { inTransaction } from '../transaction.js';
 /**
  * tenants.delete: everything of the tenant, in one transaction. attempts and deliveries are deleted
  * explicitly (attempts have no foreign key; deleting deliveries by tenant_id walks the primary key
- * once instead of cascading row by row from events); the tenant's delete then cascades to its api
+ * once instead of cascading row by row from events), and so is webhook_due; the tenant's delete then cascades to its api
  * keys, webhooks and events.
  */
 export async function deleteTenant(pool: pg.Pool, tenantId: string): Promise<boolean> {
@@ -17,6 +17,11 @@ export async function deleteTenant(pool: pg.Pool, tenantId: string): Promise<boo
     await client.query({
       name: 'hooklane_tenant_delete_deliveries',
       text: 'DELETE FROM deliveries WHERE tenant_id = $1',
+      values: [tenantId],
+    });
+    await client.query({
+      name: 'hooklane_tenant_delete_webhook_due',
+      text: 'DELETE FROM webhook_due WHERE tenant_id = $1',
       values: [tenantId],
     });
     const res = await client.query({
