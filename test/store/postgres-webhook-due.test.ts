@@ -137,6 +137,25 @@ describe.skipIf(PG_TEST_URL === undefined)(
       expect(new Set(taken.flat()).size).toBe(5);
     });
 
+    it('a delivery made pending from a session on another search_path (psql, a schema-qualified UPDATE) is covered too', async () => {
+      const at = T0 + 2_000;
+      await store.events.ingest([{ event: event('acme', 'user.created', at, { id: 'evt_psql' }) }], at);
+      const [got] = await store.queue.claim(claimOpts(at));
+      expect(got?.delivery.event_id).toBe('evt_psql');
+      expect(await store.queue.claim(claimOpts(at + 1))).toEqual([]);
+      expect(await rowOf(hook.id)).toEqual([]);
+      // an operator puts it back by hand, from a session whose search_path is the default
+      await pgQuery(
+        `UPDATE ${schema.schema}.deliveries SET status = 'pending', next_attempt_at = $1, lease_owner = NULL,
+           lease_expires_at = NULL WHERE id = $2`,
+        [at + 2, got!.delivery.id],
+      );
+      expect(await rowOf(hook.id)).toEqual([at + 2]);
+      expect((await store.queue.claim(claimOpts(at + 3))).map((c) => c.delivery.event_id)).toEqual([
+        'evt_psql',
+      ]);
+    });
+
     it('fan-outs ingested by two stores in opposite orders while two others claim and retry: each delivery claimed once per attempt, nothing late', async () => {
       const EVENTS = 300;
       const tenants = ['north', 'south'];

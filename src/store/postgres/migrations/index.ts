@@ -290,8 +290,10 @@ CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
 -- doing so for the same webhooks cannot deadlock. Each holds the webhook's key SHARED until commit:
 -- a row can then not be moved later (settle, below) by a claim that cannot see this uncommitted
 -- delivery. The check runs in a statement of its own, after the keys are held: its snapshot sees
--- any settle that held a key before.
-CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger LANGUAGE plpgsql AS $$
+-- any settle that held a key before. This function and settle (below) keep the search_path they
+-- were created with: a statement on deliveries from any session (psql, a schema-qualified UPDATE)
+-- finds this schema's webhook_due.
+CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   n INTEGER;
 BEGIN
@@ -322,7 +324,7 @@ CREATE TRIGGER webhook_due_on_update AFTER UPDATE ON deliveries
 -- a wait), and decided in a statement of its own after the keys are taken, so its snapshot sees
 -- every delivery of every writer that held them. Returns how many rows it set right.
 CREATE FUNCTION hooklane_webhook_due_settle(tenants TEXT[], webhooks TEXT[]) RETURNS INTEGER
-  LANGUAGE plpgsql AS $$
+  LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   t TEXT[];
   w TEXT[];
