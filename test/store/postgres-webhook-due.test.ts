@@ -156,6 +156,18 @@ describe.skipIf(PG_TEST_URL === undefined)(
       ]);
     });
 
+    it("a deleted webhook's row goes at the next claim (its deliveries were cancelled with it)", async () => {
+      const at = T0 + 3_000;
+      await store.tenants.create(tenant('gone', T0));
+      const doomed = webhook('gone', { id: 'wh_doomed', created_at: T0 });
+      await store.webhooks.create(doomed);
+      await store.events.ingest([{ event: event('gone', 'user.created', at, { id: 'evt_doomed' }) }], at);
+      expect(await rowOf(doomed.id)).toEqual([at]);
+      expect(await store.webhooks.delete('gone', doomed.id, at + 1)).toBe(true);
+      expect(await store.queue.claim(claimOpts(at + 2))).toEqual([]);
+      expect(await rowOf(doomed.id)).toEqual([]);
+    });
+
     it('fan-outs ingested by two stores in opposite orders while two others claim and retry: each delivery claimed once per attempt, nothing late', async () => {
       const EVENTS = 300;
       const tenants = ['north', 'south'];

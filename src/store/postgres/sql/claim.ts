@@ -8,7 +8,8 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
  * claim: one statement takes a batch of due deliveries and sets this worker's lease on them.
  *
  * 1. `serve` reads webhook_due (migration 5) in due order, only the rows whose time has come, each
- *    joined to its webhook: kept if this worker may serve it (active, not paused, not excluded). A
+ *    joined to its webhook: kept if this worker may serve it (active, not paused, not excluded), or
+ *    if the webhook is gone (its deliveries were cancelled with it: the row is early, below). A
  *    webhook whose work is not due yet costs nothing, one that is held (paused, at its cap) costs
  *    its one row, whatever its backlog.
  * 2. `pend` reads, for each of those webhooks in turn, up to perWebhookLimit of its oldest due rows
@@ -40,8 +41,9 @@ const WINDOW_FACTOR = 4;
 export const CLAIM_SQL = `
 WITH serve AS (
   SELECT wd.tenant_id, wd.webhook_id, wd.due_at
-  FROM webhook_due wd JOIN webhooks w ON w.tenant_id = wd.tenant_id AND w.id = wd.webhook_id
-  WHERE wd.due_at <= $1 AND w.active = 1 AND w.paused = 0 AND wd.webhook_id <> ALL ($4::text[])
+  FROM webhook_due wd LEFT JOIN webhooks w ON w.tenant_id = wd.tenant_id AND w.id = wd.webhook_id
+  WHERE wd.due_at <= $1
+    AND (w.id IS NULL OR (w.active = 1 AND w.paused = 0 AND wd.webhook_id <> ALL ($4::text[])))
   ORDER BY wd.due_at, wd.tenant_id, wd.webhook_id
 ),
 pend AS MATERIALIZED (

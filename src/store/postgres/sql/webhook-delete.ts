@@ -4,7 +4,9 @@ import type pg from 'pg';
  * webhooks.delete: one statement deletes the webhook and cancels its unfinished deliveries, so
  * neither can happen without the other. Leased ones are cancelled too: the lease guard then makes
  * the in-flight attempt's completion change nothing (it is still recorded), instead of scheduling a
- * retry for a webhook that no longer exists. Its webhook_due row goes with it.
+ * retry for a webhook that no longer exists. Its webhook_due row is left to the next claim, which
+ * finds nothing pending behind it and removes it: deleting it here could deadlock with a completion
+ * of the same webhook (it locks a delivery, then the row; the CTEs here run in no set order).
  */
 export const WEBHOOK_DELETE_SQL = `
 WITH gone AS (
@@ -15,9 +17,6 @@ cancelled AS (
   SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, completed_at = $3, updated_at = $3
   FROM gone
   WHERE d.tenant_id = gone.tenant_id AND d.webhook_id = gone.id AND d.status IN ('pending', 'delivering')
-),
-undue AS (
-  DELETE FROM webhook_due wd USING gone WHERE wd.tenant_id = gone.tenant_id AND wd.webhook_id = gone.id
 )
 SELECT count(*) AS deleted FROM gone`;
 
