@@ -279,7 +279,8 @@ CREATE TABLE webhook_due (
 );
 CREATE INDEX webhook_due_at ON webhook_due (due_at, tenant_id, webhook_id);
 
--- A webhook's key for transaction-scoped advisory locks (a collision only makes two webhooks share one).
+-- A webhook's key for transaction-scoped advisory locks (a collision only makes two webhooks share
+-- one).
 CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT hashtextextended(webhook, hashtextextended(tenant, 0)) $$;
@@ -293,7 +294,8 @@ CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
 -- any settle that held a key before. This function and settle (below) keep the search_path they
 -- were created with: a statement on deliveries from any session (psql, a schema-qualified UPDATE)
 -- finds this schema's webhook_due.
-CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger
+  LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   n INTEGER;
 BEGIN
@@ -326,20 +328,20 @@ CREATE TRIGGER webhook_due_on_update AFTER UPDATE ON deliveries
 CREATE FUNCTION hooklane_webhook_due_settle(tenants TEXT[], webhooks TEXT[]) RETURNS INTEGER
   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  t TEXT[];
-  w TEXT[];
+  held_tenants TEXT[];
+  held_webhooks TEXT[];
   n INTEGER;
 BEGIN
-  SELECT array_agg(k.t), array_agg(k.w) INTO t, w
+  SELECT array_agg(k.t), array_agg(k.w) INTO held_tenants, held_webhooks
   FROM unnest(tenants, webhooks) AS k(t, w)
   WHERE pg_try_advisory_xact_lock(hooklane_due_key(k.t, k.w));
-  IF t IS NULL THEN
+  IF held_tenants IS NULL THEN
     RETURN 0;
   END IF;
   WITH oldest AS (
     SELECT k.t, k.w, (SELECT min(d.next_attempt_at) FROM deliveries d
                       WHERE d.tenant_id = k.t AND d.webhook_id = k.w AND d.status = 'pending') AS due_at
-    FROM unnest(t, w) AS k(t, w)
+    FROM unnest(held_tenants, held_webhooks) AS k(t, w)
   ),
   removed AS (
     DELETE FROM webhook_due wd USING oldest o

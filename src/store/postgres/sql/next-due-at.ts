@@ -8,9 +8,9 @@ import type pg from 'pg';
  * Pending: webhook_due's rows (migration 5) are lower bounds, read in their order, sendable webhooks
  * only, a page at a time; each one's webhook is checked against its oldest pending delivery (a
  * seek). A row is exact unless deliveries of its webhook were claimed or cancelled since it was
- * written, so the first page (of 8) nearly always settles it: the answer is final once the page ran out or
- * its last row is no earlier than the best found (no later row can beat it). Leased: deliveries_leased
- * in expiry order, stopping at the first row of an active, unpaused webhook.
+ * written, so the first page (of 8) nearly always settles it: the answer is final once a page runs
+ * out or its last row is no earlier than the best found (no later row can beat it). Leased:
+ * deliveries_leased in expiry order, stopping at the first row of an active, unpaused webhook.
  */
 const FIRST_PAGE = 8;
 const PAGE = 64;

@@ -2,10 +2,10 @@ import type pg from 'pg';
 import { inTransaction } from '../transaction.js';
 
 /**
- * tenants.delete: everything of the tenant, in one transaction. attempts and deliveries are deleted
- * explicitly (attempts have no foreign key; deleting deliveries by tenant_id walks the primary key
- * once instead of cascading row by row from events), and so is webhook_due; the tenant's delete then cascades to its api
- * keys, webhooks and events.
+ * tenants.delete: everything of the tenant, in one transaction. attempts, deliveries and webhook_due
+ * are deleted explicitly (attempts and webhook_due have no foreign key; deleting deliveries by
+ * tenant_id walks the primary key once instead of cascading row by row from events); the tenant's
+ * delete then cascades to its api keys, webhooks and events.
  */
 export async function deleteTenant(pool: pg.Pool, tenantId: string): Promise<boolean> {
   return inTransaction(pool, async (client) => {
