@@ -168,6 +168,77 @@ describe.skipIf(PG_TEST_URL === undefined)(
       expect(await rowOf(doomed.id)).toEqual([]);
     });
 
+    it("a deleted tenant's rows go with it", async () => {
+      const at = T0 + 3_500;
+      await store.tenants.create(tenant('leaving', T0));
+      await store.webhooks.create(webhook('leaving', { id: 'wh_leaving', created_at: T0 }));
+      await store.events.ingest([{ event: event('leaving', 'user.created', at, { id: 'evt_leaving' }) }], at);
+      expect(await rowOf('wh_leaving')).toEqual([at]);
+      expect(await store.tenants.delete('leaving')).toBe(true);
+      expect(await rowOf('wh_leaving')).toEqual([]);
+    });
+
+    it('a statement covering 20,000 webhooks holds their buckets, not 20,000 keys, and still holds off a settle', async () => {
+      const at = T0 + 4_000;
+      const MANY = 20_000;
+      await store.tenants.create(tenant('many', T0));
+      const first = webhook('many', { id: 'wh_many_00000', events: ['user.*'], created_at: T0 });
+      await store.webhooks.create(first);
+      // the others subscribe to other events: only the bulk statement below gives them deliveries
+      await pgQuery(
+        `INSERT INTO webhooks (tenant_id, id, url, events, retry_policy, timeout_ms, max_in_flight, secrets,
+                               created_at, updated_at)
+         SELECT 'many', 'wh_many_' || lpad(n::text, 5, '0'), url, '["bulk.*"]', retry_policy, timeout_ms,
+                max_in_flight, secrets, created_at, updated_at
+         FROM webhooks, generate_series(1, ${MANY - 1}) n WHERE id = 'wh_many_00000'`,
+        [],
+        schema.schema,
+      );
+      await store.events.ingest([{ event: event('many', 'user.created', at, { id: 'evt_many_0' }) }], at);
+      expect(await rowOf(first.id)).toEqual([at]);
+
+      // another transaction makes a delivery of every one of them pending, in one statement (with a
+      // key per webhook that ran PostgreSQL out of shared memory), and has not committed
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO events (tenant_id, id, type, timestamp, payload, created_at)
+         VALUES ('many', 'evt_many', 'user.created', $1, '{}', $1)`,
+        [at],
+      );
+      await other.query(
+        `INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, next_attempt_at,
+                                 created_at, updated_at)
+         SELECT 'many', 'dlv_' || id, 'evt_many', id, 'user.created', 'pending', $1, $1, $1
+         FROM webhooks WHERE tenant_id = 'many'`,
+        [at + 1],
+      );
+      // the claim takes the first webhook's own delivery, then finds its row early; its settle
+      // cannot take the bucket the open statement holds, so the row stays
+      const got = await store.queue.claim(claimOpts(at + 2, { limit: 10 }));
+      expect(got.map((c) => c.delivery.event_id)).toEqual(['evt_many_0']);
+      expect(await store.queue.claim(claimOpts(at + 3, { limit: 10 }))).toEqual([]);
+      expect(await rowOf(first.id)).toEqual([at]);
+      await other.query('COMMIT');
+      expect(await coverage()).toEqual({ rows: expect.any(Number), late: 0 });
+      const next = await store.queue.claim(claimOpts(at + 4, { limit: 10, perWebhookLimit: 1 }));
+      expect(next).toHaveLength(10);
+      // claimed, all 20,000 rows are early at once: the claim that finds them settles them in parts
+      // (at once, their 40,000 advisory locks ran PostgreSQL out of shared memory)
+      for (;;) {
+        const batch = await store.queue.claim(claimOpts(at + 5, { limit: MANY, perWebhookLimit: 1 }));
+        if (batch.length === 0) break;
+      }
+      expect(await store.queue.claim(claimOpts(at + 6))).toEqual([]);
+      expect(await pgQuery("SELECT 1 FROM webhook_due WHERE tenant_id = 'many'", [], schema.schema)).toEqual(
+        [],
+      );
+      // and the tenant's delete takes its rows with it
+      expect(await store.tenants.delete('many')).toBe(true);
+      expect(await pgQuery("SELECT 1 FROM webhook_due WHERE tenant_id = 'many'", [], schema.schema)).toEqual(
+        [],
+      );
+    }, 60_000);
+
     it('fan-outs ingested by two stores in opposite orders while two others claim and retry: each delivery claimed once per attempt, nothing late', async () => {
       const EVENTS = 300;
       const tenants = ['north', 'south'];

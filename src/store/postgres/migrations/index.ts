@@ -280,17 +280,22 @@ CREATE TABLE webhook_due (
 CREATE INDEX webhook_due_at ON webhook_due (due_at, tenant_id, webhook_id);
 
 -- A webhook's key for transaction-scoped advisory locks (a collision only makes two webhooks share
--- one).
+-- one), and its bucket: one of 1,024 keys (class 26724, 'hd') a statement covering more webhooks
+-- than that takes instead, since every advisory lock held is an entry in PostgreSQL's shared lock
+-- table (with the default max_locks_per_transaction, 20,000 of them in one transaction ran out).
 CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT hashtextextended(webhook, hashtextextended(tenant, 0)) $$;
+CREATE FUNCTION hooklane_due_bucket(tenant TEXT, webhook TEXT) RETURNS INTEGER
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT (hashtextextended(webhook, hashtextextended(tenant, 0)) & 1023)::integer $$;
 
 -- Cover: after every statement that inserts or updates deliveries, each webhook given a pending
 -- delivery gets a row no later than it. Writers of one webhook never wait for each other unless its
 -- row must move earlier (or be added), which takes its row lock: in key order, so two statements
--- doing so for the same webhooks cannot deadlock. Each holds the webhook's key SHARED until commit:
--- a row can then not be moved later (settle, below) by a claim that cannot see this uncommitted
--- delivery. The check runs in a statement of its own, after the keys are held: its snapshot sees
+-- doing so for the same webhooks cannot deadlock. Each holds the webhook's key SHARED until commit
+-- (a statement covering more than 1,024 webhooks: their buckets'): a row can then not be moved
+-- later (settle, below) by a claim that cannot see this uncommitted delivery. The check runs in a statement of its own, after the keys are held: its snapshot sees
 -- any settle that held a key before. This function and settle (below) keep the search_path they
 -- were created with: a statement on deliveries from any session (psql, a schema-qualified UPDATE)
 -- finds this schema's webhook_due.
@@ -299,11 +304,15 @@ CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger
 DECLARE
   n INTEGER;
 BEGIN
-  PERFORM pg_advisory_xact_lock_shared(hooklane_due_key(tenant_id, webhook_id))
-  FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
-  GET DIAGNOSTICS n = ROW_COUNT;
+  SELECT count(*) INTO n FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
   IF n = 0 THEN
     RETURN NULL;
+  ELSIF n <= 1024 THEN
+    PERFORM pg_advisory_xact_lock_shared(hooklane_due_key(tenant_id, webhook_id))
+    FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
+  ELSE
+    PERFORM pg_advisory_xact_lock_shared(26724, b)
+    FROM (SELECT DISTINCT hooklane_due_bucket(tenant_id, webhook_id) AS b FROM changed WHERE status = 'pending') c;
   END IF;
   INSERT INTO webhook_due (tenant_id, webhook_id, due_at)
   SELECT c.tenant_id, c.webhook_id, c.due_at
@@ -322,8 +331,8 @@ CREATE TRIGGER webhook_due_on_update AFTER UPDATE ON deliveries
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION hooklane_webhook_due_cover();
 
 -- Settle: rows a claim found early (nothing due behind them) are set to their webhook's oldest
--- pending delivery, or removed when it has none. Only rows whose key no writer holds (a try, never
--- a wait), and decided in a statement of its own after the keys are taken, so its snapshot sees
+-- pending delivery, or removed when it has none. Only rows whose key and bucket no writer holds (a
+-- try, never a wait: two settles sharing a bucket leave it to one of them), and decided in a statement of its own after the keys are taken, so its snapshot sees
 -- every delivery of every writer that held them. Returns how many rows it set right.
 CREATE FUNCTION hooklane_webhook_due_settle(tenants TEXT[], webhooks TEXT[]) RETURNS INTEGER
   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
@@ -334,7 +343,8 @@ DECLARE
 BEGIN
   SELECT array_agg(k.t), array_agg(k.w) INTO held_tenants, held_webhooks
   FROM unnest(tenants, webhooks) AS k(t, w)
-  WHERE pg_try_advisory_xact_lock(hooklane_due_key(k.t, k.w));
+  WHERE pg_try_advisory_xact_lock(hooklane_due_key(k.t, k.w))
+    AND pg_try_advisory_xact_lock(26724, hooklane_due_bucket(k.t, k.w));
   IF held_tenants IS NULL THEN
     RETURN 0;
   END IF;

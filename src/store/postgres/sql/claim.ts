@@ -107,6 +107,18 @@ SELECT * FROM leased FULL JOIN early ON false`;
 
 /** hooklane_webhook_due_settle (migration 5) for the webhooks a claim found early */
 export const SETTLE_SQL = 'SELECT hooklane_webhook_due_settle($1::text[], $2::text[]) AS settled';
+/**
+ * webhooks per settle: each takes two advisory locks (its key, its bucket) until its transaction
+ * ends, and every one is an entry in PostgreSQL's shared lock table (a claim that found 20,000
+ * early rows, settled at once, ran it out of shared memory)
+ */
+const SETTLE_CHUNK = 500;
+
+async function settle(pool: pg.Pool, tenants: string[], webhooks: string[]): Promise<void> {
+  for (let i = 0; i < tenants.length; i += SETTLE_CHUNK) {
+    await pool.query(SETTLE_SQL, [tenants.slice(i, i + SETTLE_CHUNK), webhooks.slice(i, i + SETTLE_CHUNK)]);
+  }
+}
 
 /** the parameters of CLAIM_SQL, also used to EXPLAIN it */
 export function claimParams(opts: ClaimOptions): unknown[] {
@@ -141,7 +153,7 @@ export async function claim(pool: pg.Pool, opts: ClaimOptions): Promise<ClaimedD
   const rows: ClaimRow[] = [];
   for (const row of all) {
     if (row.early_tenants === null) rows.push(row);
-    else await pool.query(SETTLE_SQL, [row.early_tenants, row.early_webhooks]);
+    else await settle(pool, row.early_tenants, row.early_webhooks!);
   }
   // RETURNING has no order: restore oldest-due-first. Webhooks are parsed once per claim, and the
   // deliveries of one event share one event object (a fan-out's copies of the payload are dropped).
