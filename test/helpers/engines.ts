@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { afterAll, beforeAll } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { PG_SKIP_REASON, PG_TEST_URL, migratedPgStore, pgQuery } from './pg.js';
@@ -96,3 +97,18 @@ export const engines: Engine[] = [
     },
   },
 ];
+
+/**
+ * `engine`'s store for one describe block: opened in a beforeAll registered before the block's own
+ * (so it runs first), destroyed after all its tests. Call inside the describe.
+ */
+export function storeForSuite(engine: Engine): { raw(): RawStore; store(): Store } {
+  let opened: RawStore | undefined;
+  beforeAll(async () => {
+    opened = await engine.open();
+  });
+  afterAll(async () => {
+    await opened?.destroy();
+  });
+  return { raw: () => opened!, store: () => opened!.store };
+}

@@ -13,7 +13,7 @@
  * 10x plus 1 ms, leaves room for a noisy machine and none for a walk.
  * PostgreSQL runs only with HOOKLANE_TEST_DATABASE_URL (CI sets it).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import {
   claimCostTimer,
@@ -21,7 +21,7 @@ import {
   costBound,
   expectClaimAndNextDueAtAsBefore,
 } from '../helpers/claim-cost.js';
-import { engines, seriesSql, type RawStore } from '../helpers/engines.js';
+import { engines, seriesSql, storeForSuite, type RawStore } from '../helpers/engines.js';
 import { tenant, webhook } from './fixtures.js';
 
 const HELD = 300_000;
@@ -43,11 +43,11 @@ for (const engine of engines) {
   describe.skipIf(engine.skip !== undefined)(
     `${engine.name}: a held backlog does not slow the claim for other webhooks`,
     () => {
+      const suite = storeForSuite(engine);
       let store: Store;
-      let opened: RawStore | undefined;
       let before: { claim: number; claimExcluded: number; nextDueAt: number };
 
-      const medianMs = claimCostTimer(() => store, {
+      const medianMs = claimCostTimer(suite.store, {
         tenantId: 'acme',
         type: 'live.x',
         t0: T0,
@@ -55,8 +55,7 @@ for (const engine of engines) {
       });
 
       beforeAll(async () => {
-        opened = await engine.open();
-        store = opened.store;
+        store = suite.store();
         await store.tenants.create(tenant('acme', T0));
         await store.webhooks.create(live);
         await store.webhooks.create(held);
@@ -67,12 +66,8 @@ for (const engine of engines) {
           ),
           nextDueAt: await medianMs(() => store.queue.nextDueAt()),
         };
-        await opened.exec(holdSql(opened));
+        await suite.raw().exec(holdSql(suite.raw()));
       }, 120_000);
-
-      afterAll(async () => {
-        await opened?.destroy();
-      });
 
       it('the held webhook at its in-flight cap (excluded): claims cost what they did', async () => {
         const after = await medianMs(async (now) => {

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openConnection } from '../../src/store/sqlite/connection.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { migrations as pgMigrations } from '../../src/store/postgres/migrations/index.js';
@@ -30,7 +30,13 @@ import { runMigrations } from '../../src/store/sqlite/migrate.js';
 import { migrations } from '../../src/store/sqlite/migrations/index.js';
 import type { Store } from '../../src/store/types.js';
 import { claimCostTimer, claimOpts, expectClaimAndNextDueAtAsBefore } from '../helpers/claim-cost.js';
-import { WEBHOOK_DUE_COVERAGE_SQL, engines, seriesSql, type RawStore } from '../helpers/engines.js';
+import {
+  WEBHOOK_DUE_COVERAGE_SQL,
+  engines,
+  seriesSql,
+  storeForSuite,
+  type RawStore,
+} from '../helpers/engines.js';
 import { PG_TEST_URL, freshPgSchema, pgQuery } from '../helpers/pg.js';
 import { tenant, webhook } from './fixtures.js';
 
@@ -67,11 +73,11 @@ for (const engine of engines) {
   describe.skipIf(engine.skip !== undefined)(
     `${engine.name}: webhooks whose work is not due yet cost the claim nothing`,
     () => {
+      const suite = storeForSuite(engine);
       let store: Store;
-      let opened: RawStore | undefined;
       let before: { claim: number; nextDueAt: number };
 
-      const medianMs = claimCostTimer(() => store, {
+      const medianMs = claimCostTimer(suite.store, {
         tenantId: 'live',
         type: 'live.x',
         t0: T0,
@@ -79,8 +85,7 @@ for (const engine of engines) {
       });
 
       beforeAll(async () => {
-        opened = await engine.open();
-        store = opened.store;
+        store = suite.store();
         await store.tenants.create(tenant('live', T0));
         await store.tenants.create(tenant('down', T0));
         await store.webhooks.create(live);
@@ -88,19 +93,15 @@ for (const engine of engines) {
           claim: await medianMs((now) => store.queue.claim(claimOpts(now))),
           nextDueAt: await medianMs(() => store.queue.nextDueAt()),
         };
-        await opened.exec(scheduleSql(opened));
+        await suite.raw().exec(scheduleSql(suite.raw()));
       }, 120_000);
-
-      afterAll(async () => {
-        await opened?.destroy();
-      });
 
       it(`${SCHEDULED} webhooks holding a retry due in an hour: claims and nextDueAt cost what they did`, async () => {
         await expectClaimAndNextDueAtAsBefore(store, medianMs, live.id, before);
       });
 
       it('when the hour has passed, every scheduled retry is claimed once, oldest first', async () => {
-        expect(await opened!.get(WEBHOOK_DUE_COVERAGE_SQL)).toEqual({ rows: 1 + SCHEDULED, late: 0 });
+        expect(await suite.raw().get(WEBHOOK_DUE_COVERAGE_SQL)).toEqual({ rows: 1 + SCHEDULED, late: 0 });
         const at = T0 + HOUR + SCHEDULED + 1;
         const seen: string[] = [];
         for (;;) {
@@ -115,7 +116,7 @@ for (const engine of engines) {
         expect(seen.slice(0, 3)).toEqual(['dlv_down_00001', 'dlv_down_00002', 'dlv_down_00003']);
         // every scheduled webhook's row was found early (its delivery claimed) and removed on the way;
         // what is left is the live webhook's (excluded from these claims), and no row is late
-        expect(await opened!.get(WEBHOOK_DUE_COVERAGE_SQL)).toEqual({ rows: 1, late: 0 });
+        expect(await suite.raw().get(WEBHOOK_DUE_COVERAGE_SQL)).toEqual({ rows: 1, late: 0 });
       }, 60_000);
     },
   );
