@@ -34,13 +34,15 @@ export interface Engine {
 
 /**
  * webhook_due against the deliveries, in both dialects: its rows, and the webhooks with pending
- * deliveries whose row is missing or later than their oldest (either leaves work unclaimed)
+ * deliveries whose row is missing or later than their oldest (either leaves work unclaimed; a
+ * webhook that is gone has no work to claim)
  */
 export const WEBHOOK_DUE_COVERAGE_SQL = `
 SELECT (SELECT CAST(count(*) AS INTEGER) FROM webhook_due) AS rows,
   (SELECT CAST(count(*) AS INTEGER) FROM (
      SELECT tenant_id, webhook_id, min(next_attempt_at) AS oldest FROM deliveries
      WHERE status = 'pending' GROUP BY tenant_id, webhook_id) p
+   JOIN webhooks h ON h.tenant_id = p.tenant_id AND h.id = p.webhook_id
    LEFT JOIN webhook_due w ON w.tenant_id = p.tenant_id AND w.webhook_id = p.webhook_id
    WHERE w.due_at IS NULL OR w.due_at > p.oldest) AS late`;
 

@@ -166,6 +166,25 @@ describe.skipIf(PG_TEST_URL === undefined)(
       expect(await store.webhooks.delete('gone', doomed.id, at + 1)).toBe(true);
       expect(await store.queue.claim(claimOpts(at + 2))).toEqual([]);
       expect(await rowOf(doomed.id)).toEqual([]);
+
+      // a delivery an ingest wrote for it as it was deleted (a race) brings the row back; it is never
+      // sent, takes no claim's room, and its row goes again
+      await pgQuery(
+        `INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, next_attempt_at,
+                                 created_at, updated_at)
+         VALUES ('gone', 'dlv_orphan', 'evt_doomed', $1, 'user.created', 'pending', $2, $2, $2)`,
+        [doomed.id, at + 2],
+        schema.schema,
+      );
+      expect(await rowOf(doomed.id)).toEqual([at + 2]);
+      const alive = webhook('gone', { id: 'wh_alive', events: ['alive.*'], created_at: T0 });
+      await store.webhooks.create(alive);
+      await store.events.ingest([{ event: event('gone', 'alive.x', at + 3, { id: 'evt_alive' }) }], at + 3);
+      const got = await store.queue.claim(claimOpts(at + 4, { limit: 1 }));
+      expect(got.map((c) => c.delivery.event_id)).toEqual(['evt_alive']);
+      expect(await rowOf(doomed.id)).toEqual([]);
+      // (the orphan would stay pending, and the cases below wait for an empty queue)
+      expect(await store.tenants.delete('gone')).toBe(true);
     });
 
     it("a deleted tenant's rows go with it", async () => {
@@ -237,6 +256,46 @@ describe.skipIf(PG_TEST_URL === undefined)(
       expect(await pgQuery("SELECT 1 FROM webhook_due WHERE tenant_id = 'many'", [], schema.schema)).toEqual(
         [],
       );
+    }, 60_000);
+
+    it("another schema's writers in the same database do not hold up this one's settles", async () => {
+      const at = T0 + 5_000;
+      // a second hooklane in another schema, a statement of 20,000 webhooks open there: it holds
+      // every bucket key it has, and advisory locks are database-wide
+      const neighbour = await migratedPgStore(1);
+      const session = new pg.Client({
+        connectionString: schema.url,
+        options: `-c search_path=${neighbour.pg.schema}`,
+      });
+      await session.connect();
+      try {
+        await session.query(`
+          INSERT INTO tenants (id, name, created_at, updated_at) VALUES ('n', 'n', 1, 1);
+          INSERT INTO webhooks (tenant_id, id, url, events, retry_policy, timeout_ms, max_in_flight, secrets,
+                                created_at, updated_at)
+          SELECT 'n', 'wh_n_' || n, 'https://n.example/', '["*"]', '{}', 30000, 16, '[]', 1, 1
+          FROM generate_series(1, 20000) n;
+          INSERT INTO events (tenant_id, id, type, timestamp, payload, created_at) VALUES ('n', 'evt_n', 'x', 1, '{}', 1);`);
+        await session.query('BEGIN');
+        await session.query(`
+          INSERT INTO deliveries (tenant_id, id, event_id, webhook_id, event_type, status, next_attempt_at,
+                                  created_at, updated_at)
+          SELECT 'n', 'dlv_' || id, 'evt_n', id, 'x', 'pending', 1, 1, 1 FROM webhooks`);
+        // here, a webhook's row found early is settled all the same
+        await store.events.ingest(
+          [{ event: event('acme', 'user.created', at, { id: 'evt_neighbour' }) }],
+          at,
+        );
+        expect((await store.queue.claim(claimOpts(at))).map((c) => c.delivery.event_id)).toEqual([
+          'evt_neighbour',
+        ]);
+        expect(await store.queue.claim(claimOpts(at + 1))).toEqual([]);
+        expect(await rowOf(hook.id)).toEqual([]);
+        await session.query('ROLLBACK');
+      } finally {
+        await session.end();
+        await neighbour.close();
+      }
     }, 60_000);
 
     it('fan-outs ingested by two stores in opposite orders while two others claim and retry: each delivery claimed once per attempt, nothing late', async () => {

@@ -280,15 +280,24 @@ CREATE TABLE webhook_due (
 CREATE INDEX webhook_due_at ON webhook_due (due_at, tenant_id, webhook_id);
 
 -- A webhook's key for transaction-scoped advisory locks (a collision only makes two webhooks share
--- one), and its bucket: one of 1,024 keys (class 26724, 'hd') a statement covering more webhooks
--- than that takes instead, since every advisory lock held is an entry in PostgreSQL's shared lock
--- table (with the default max_locks_per_transaction, 20,000 of them in one transaction ran out).
-CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$ SELECT hashtextextended(webhook, hashtextextended(tenant, 0)) $$;
-CREATE FUNCTION hooklane_due_bucket(tenant TEXT, webhook TEXT) RETURNS INTEGER
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$ SELECT (hashtextextended(webhook, hashtextextended(tenant, 0)) & 1023)::integer $$;
+-- one), and its bucket's: one of 1,024 keys a statement covering more webhooks than that takes
+-- instead, since every advisory lock held is an entry in PostgreSQL's shared lock table (with the
+-- default max_locks_per_transaction, 20,000 of them in one transaction ran out). Advisory locks are
+-- database-wide: both are seeded with this schema's name, baked in here, so stores in different
+-- schemas of one database never hold each other up.
+DO $do$
+BEGIN
+  EXECUTE format($f$
+    CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE
+      AS $$ SELECT hashtextextended(webhook, hashtextextended(tenant, %1$s)) $$;
+    CREATE FUNCTION hooklane_due_bucket(tenant TEXT, webhook TEXT) RETURNS BIGINT
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE
+      AS $$ SELECT hashtextextended(
+        'bucket ' || (hashtextextended(webhook, hashtextextended(tenant, %1$s)) & 1023)::text, %1$s) $$;
+  $f$, hashtext(current_schema()));
+END
+$do$;
 
 -- Cover: after every statement that inserts or updates deliveries, each webhook given a pending
 -- delivery gets a row no later than it. Writers of one webhook never wait for each other unless its
@@ -311,7 +320,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock_shared(hooklane_due_key(tenant_id, webhook_id))
     FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
   ELSE
-    PERFORM pg_advisory_xact_lock_shared(26724, b)
+    PERFORM pg_advisory_xact_lock_shared(b)
     FROM (SELECT DISTINCT hooklane_due_bucket(tenant_id, webhook_id) AS b FROM changed WHERE status = 'pending') c;
   END IF;
   INSERT INTO webhook_due (tenant_id, webhook_id, due_at)
@@ -331,7 +340,8 @@ CREATE TRIGGER webhook_due_on_update AFTER UPDATE ON deliveries
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION hooklane_webhook_due_cover();
 
 -- Settle: rows a claim found early (nothing due behind them) are set to their webhook's oldest
--- pending delivery, or removed when it has none. Only rows whose key and bucket no writer holds (a
+-- pending delivery, or removed when it has none or is gone (a delivery an ingest wrote for it as it
+-- was deleted is never sent, and its row would otherwise be visited by every claim). Only rows whose key and bucket no writer holds (a
 -- try, never a wait: two settles sharing a bucket leave it to one of them), and decided in a statement of its own after the keys are taken, so its snapshot sees
 -- every delivery of every writer that held them. Returns how many rows it set right.
 CREATE FUNCTION hooklane_webhook_due_settle(tenants TEXT[], webhooks TEXT[]) RETURNS INTEGER
@@ -344,13 +354,14 @@ BEGIN
   SELECT array_agg(k.t), array_agg(k.w) INTO held_tenants, held_webhooks
   FROM unnest(tenants, webhooks) AS k(t, w)
   WHERE pg_try_advisory_xact_lock(hooklane_due_key(k.t, k.w))
-    AND pg_try_advisory_xact_lock(26724, hooklane_due_bucket(k.t, k.w));
+    AND pg_try_advisory_xact_lock(hooklane_due_bucket(k.t, k.w));
   IF held_tenants IS NULL THEN
     RETURN 0;
   END IF;
   WITH oldest AS (
     SELECT k.t, k.w, (SELECT min(d.next_attempt_at) FROM deliveries d
-                      WHERE d.tenant_id = k.t AND d.webhook_id = k.w AND d.status = 'pending') AS due_at
+                      WHERE d.tenant_id = k.t AND d.webhook_id = k.w AND d.status = 'pending'
+                        AND EXISTS (SELECT 1 FROM webhooks x WHERE x.tenant_id = k.t AND x.id = k.w)) AS due_at
     FROM unnest(held_tenants, held_webhooks) AS k(t, w)
   ),
   removed AS (

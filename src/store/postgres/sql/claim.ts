@@ -9,7 +9,8 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
  *
  * 1. `serve` reads webhook_due (migration 5) in due order, only the rows whose time has come, each
  *    joined to its webhook: kept if this worker may serve it (active, not paused, not excluded), or
- *    if the webhook is gone (its deliveries were cancelled with it: the row is early, below). A
+ *    if the webhook is gone (its deliveries are not read: the row counts as early, below, and its
+ *    settle removes it). A
  *    webhook whose work is not due yet costs nothing, one that is held (paused, at its cap) costs
  *    its one row, whatever its backlog.
  * 2. `pend` reads, for each of those webhooks in turn, up to perWebhookLimit of its oldest due rows
@@ -40,7 +41,7 @@ const WINDOW_FACTOR = 4;
 
 export const CLAIM_SQL = `
 WITH serve AS (
-  SELECT wd.tenant_id, wd.webhook_id, wd.due_at
+  SELECT wd.tenant_id, wd.webhook_id, wd.due_at, w.id IS NULL AS gone
   FROM webhook_due wd LEFT JOIN webhooks w ON w.tenant_id = wd.tenant_id AND w.id = wd.webhook_id
   WHERE wd.due_at <= $1
     AND (w.id IS NULL OR (w.active = 1 AND w.paused = 0 AND wd.webhook_id <> ALL ($4::text[])))
@@ -54,7 +55,7 @@ pend AS MATERIALIZED (
     FROM serve s LEFT JOIN LATERAL (
       SELECT d.id, d.next_attempt_at AS due_at
       FROM deliveries d
-      WHERE d.tenant_id = s.tenant_id AND d.webhook_id = s.webhook_id
+      WHERE NOT s.gone AND d.tenant_id = s.tenant_id AND d.webhook_id = s.webhook_id
         AND d.status = 'pending' AND d.next_attempt_at <= $1
       ORDER BY d.next_attempt_at
       LIMIT $6
