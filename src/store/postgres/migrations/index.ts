@@ -291,10 +291,9 @@ BEGIN
     CREATE FUNCTION hooklane_due_key(tenant TEXT, webhook TEXT) RETURNS BIGINT
       LANGUAGE sql IMMUTABLE PARALLEL SAFE
       AS $$ SELECT hashtextextended(webhook, hashtextextended(tenant, %1$s)) $$;
-    CREATE FUNCTION hooklane_due_bucket(tenant TEXT, webhook TEXT) RETURNS BIGINT
+    CREATE FUNCTION hooklane_due_bucket(key BIGINT) RETURNS BIGINT
       LANGUAGE sql IMMUTABLE PARALLEL SAFE
-      AS $$ SELECT hashtextextended(
-        'bucket ' || (hashtextextended(webhook, hashtextextended(tenant, %1$s)) & 1023)::text, %1$s) $$;
+      AS $$ SELECT hashtextextended('bucket ' || (key & 1023)::text, %1$s) $$;
   $f$, hashtext(current_schema()));
 END
 $do$;
@@ -304,32 +303,35 @@ $do$;
 -- row must move earlier (or be added), which takes its row lock: in key order, so two statements
 -- doing so for the same webhooks cannot deadlock. Each holds the webhook's key SHARED until commit
 -- (a statement covering more than 1,024 webhooks: their buckets'): a row can then not be moved
--- later (settle, below) by a claim that cannot see this uncommitted delivery. The check runs in a statement of its own, after the keys are held: its snapshot sees
--- any settle that held a key before. This function and settle (below) keep the search_path they
--- were created with: a statement on deliveries from any session (psql, a schema-qualified UPDATE)
--- finds this schema's webhook_due.
+-- later (settle, below) by a claim that cannot see this uncommitted delivery. The check runs in a
+-- statement of its own, after the keys are held: its snapshot sees any settle that held a key
+-- before. The transition table is read once, into one group per webhook. This function and settle
+-- (below) keep the search_path they were created with: a statement on deliveries from any session
+-- (psql, a schema-qualified UPDATE) finds this schema's webhook_due.
 CREATE FUNCTION hooklane_webhook_due_cover() RETURNS trigger
   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
-  n INTEGER;
+  g_tenants TEXT[];
+  g_webhooks TEXT[];
+  g_dues BIGINT[];
 BEGIN
-  SELECT count(*) INTO n FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
-  IF n = 0 THEN
+  SELECT array_agg(tenant_id), array_agg(webhook_id), array_agg(due_at) INTO g_tenants, g_webhooks, g_dues
+  FROM (SELECT tenant_id, webhook_id, min(next_attempt_at) AS due_at FROM changed WHERE status = 'pending'
+        GROUP BY tenant_id, webhook_id) c;
+  IF g_tenants IS NULL THEN
     RETURN NULL;
-  ELSIF n <= 1024 THEN
-    PERFORM pg_advisory_xact_lock_shared(hooklane_due_key(tenant_id, webhook_id))
-    FROM (SELECT DISTINCT tenant_id, webhook_id FROM changed WHERE status = 'pending') c;
+  ELSIF cardinality(g_tenants) <= 1024 THEN
+    PERFORM pg_advisory_xact_lock_shared(hooklane_due_key(k.t, k.w)) FROM unnest(g_tenants, g_webhooks) AS k(t, w);
   ELSE
     PERFORM pg_advisory_xact_lock_shared(b)
-    FROM (SELECT DISTINCT hooklane_due_bucket(tenant_id, webhook_id) AS b FROM changed WHERE status = 'pending') c;
+    FROM (SELECT DISTINCT hooklane_due_bucket(hooklane_due_key(k.t, k.w)) AS b
+          FROM unnest(g_tenants, g_webhooks) AS k(t, w)) c;
   END IF;
   INSERT INTO webhook_due (tenant_id, webhook_id, due_at)
-  SELECT c.tenant_id, c.webhook_id, c.due_at
-  FROM (SELECT tenant_id, webhook_id, min(next_attempt_at) AS due_at FROM changed WHERE status = 'pending'
-        GROUP BY tenant_id, webhook_id) c
-  WHERE NOT EXISTS (SELECT 1 FROM webhook_due w
-                    WHERE w.tenant_id = c.tenant_id AND w.webhook_id = c.webhook_id AND w.due_at <= c.due_at)
-  ORDER BY c.tenant_id, c.webhook_id
+  SELECT k.t, k.w, k.d
+  FROM unnest(g_tenants, g_webhooks, g_dues) AS k(t, w, d)
+  WHERE NOT EXISTS (SELECT 1 FROM webhook_due x WHERE x.tenant_id = k.t AND x.webhook_id = k.w AND x.due_at <= k.d)
+  ORDER BY k.t, k.w
   ON CONFLICT (tenant_id, webhook_id) DO UPDATE SET due_at = excluded.due_at
   WHERE excluded.due_at < webhook_due.due_at;
   RETURN NULL;
@@ -341,9 +343,10 @@ CREATE TRIGGER webhook_due_on_update AFTER UPDATE ON deliveries
 
 -- Settle: rows a claim found early (nothing due behind them) are set to their webhook's oldest
 -- pending delivery, or removed when it has none or is gone (a delivery an ingest wrote for it as it
--- was deleted is never sent, and its row would otherwise be visited by every claim). Only rows whose key and bucket no writer holds (a
--- try, never a wait: two settles sharing a bucket leave it to one of them), and decided in a statement of its own after the keys are taken, so its snapshot sees
--- every delivery of every writer that held them. Returns how many rows it set right.
+-- was deleted is never sent, and its row would otherwise be visited by every claim). Only rows
+-- whose key and bucket no writer holds (a try, never a wait: two settles sharing a bucket leave it
+-- to one of them), decided in a statement of its own after the keys are taken, so its snapshot
+-- sees every delivery of every writer that held them. Returns how many rows it set right.
 CREATE FUNCTION hooklane_webhook_due_settle(tenants TEXT[], webhooks TEXT[]) RETURNS INTEGER
   LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
@@ -354,7 +357,7 @@ BEGIN
   SELECT array_agg(k.t), array_agg(k.w) INTO held_tenants, held_webhooks
   FROM unnest(tenants, webhooks) AS k(t, w)
   WHERE pg_try_advisory_xact_lock(hooklane_due_key(k.t, k.w))
-    AND pg_try_advisory_xact_lock(hooklane_due_bucket(k.t, k.w));
+    AND pg_try_advisory_xact_lock(hooklane_due_bucket(hooklane_due_key(k.t, k.w)));
   IF held_tenants IS NULL THEN
     RETURN 0;
   END IF;

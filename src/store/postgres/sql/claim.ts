@@ -10,9 +10,8 @@ import { toDelivery, toWebhook } from '../../kysely/rows.js';
  * 1. `serve` reads webhook_due (migration 5) in due order, only the rows whose time has come, each
  *    joined to its webhook: kept if this worker may serve it (active, not paused, not excluded), or
  *    if the webhook is gone (its deliveries are not read: the row counts as early, below, and its
- *    settle removes it). A
- *    webhook whose work is not due yet costs nothing, one that is held (paused, at its cap) costs
- *    its one row, whatever its backlog.
+ *    settle removes it). A webhook whose work is not due yet costs nothing, one that is held
+ *    (paused, at its cap) costs its one row, whatever its backlog.
  * 2. `pend` reads, for each of those webhooks in turn, up to perWebhookLimit of its oldest due rows
  *    (deliveries_pending); a webhook with none gives one empty row: its webhook_due row was early
  *    (its deliveries claimed or cancelled since). It stops once it holds `window` due rows (a
